@@ -1,0 +1,588 @@
+"""DigitClassifier: a scikit-learn classifier training PyTorch nets through skorch."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from skorch.helper import predefined_split
+
+from ._input import fit_scaling, infer_geometry, split_images, to_tensor
+from ._networks import ACTIVATIONS, build_module, resolve_architecture
+from ._setup import device_on_load, optimizer_params, resolve_device, schedule_callbacks
+from ._training import BatchIterator, Net, TensorDataset
+
+_PREDICT_BATCH_SIZE = 1024
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+class DigitClassifier(ClassifierMixin, BaseEstimator):
+    """Handwritten-digit classifier: a PyTorch CNN or MLP trained through skorch.
+
+    A drop-in for :class:`~sklearn.neural_network.MLPClassifier`: parameters
+    that mean the same thing have the same names, so grids and habits carry
+    over, and the estimator works in :class:`~sklearn.pipeline.Pipeline`,
+    :class:`~sklearn.model_selection.GridSearchCV`, ``clone`` and pickle. The
+    network is a skorch ``NeuralNetClassifier`` kept in ``net_``; it trains on
+    the CPU or on a CUDA GPU.
+
+    **Inputs.** ``X`` may be a 2-D array of raw pixels, ``(n, s, s)`` images or
+    ``(n, channels, h, w)`` images, or any numeric table. A 2-D ``X`` with
+    ``n_features = s * s`` and ``s >= 8`` reads as ``(1, s, s)`` images (8x8
+    digits, 28x28 MNIST). Inputs are scaled with statistics learned in ``fit``
+    (``input_mean_``, ``input_scale_``): images by one mean and standard
+    deviation over all pixels, so raw 0-16 or 0-255 pixels just work; tables
+    per feature, like :class:`~sklearn.preprocessing.StandardScaler`.
+
+    **Custom modules.** ``architecture`` may be a ``torch.nn.Module`` subclass.
+    It is instantiated with those of ``n_features``, ``n_classes`` and
+    ``input_shape`` that its ``__init__`` names, plus ``module_params``; its
+    ``forward`` receives ``(batch, channels, h, w)`` tensors for image inputs
+    and ``(batch, n_features)`` otherwise, and returns logits
+    ``(batch, n_classes)``.
+
+    Parameters
+    ----------
+    architecture : {"auto", "mlp", "cnn", "lenet5"} or torch.nn.Module subclass, \
+            default="auto"
+        Network to train. ``"auto"`` is ``"cnn"`` for image inputs and
+        ``"mlp"`` otherwise. ``"cnn"``: two conv blocks (32 and 64 filters 3x3,
+        batch norm, max-pool), dense 128, dropout (:class:`~digitnet.CNN`).
+        ``"mlp"``: dense 512-256 (:class:`~digitnet.MLP`). ``"lenet5"``:
+        LeNet-5 (:class:`~digitnet.LeNet5`).
+    hidden_layer_sizes : array-like of int or int, default=None
+        Widths of the dense hidden layers; None keeps the architecture's own
+        (512-256 for the MLP, 128 for the CNN, 120-84 for LeNet-5). Ignored for
+        custom modules.
+    activation : {"identity", "logistic", "tanh", "relu", "gelu"}, default="relu"
+        Non-linearity of the built-in architectures.
+    dropout : float, default=None
+        Dropout probability of the built-in architectures, in [0, 1); None
+        keeps the architecture's own (0.25 for the CNN, 0 for the MLP and
+        LeNet-5).
+    module_params : dict, default=None
+        Extra keyword arguments for the module, e.g. ``{"channels": (16, 32)}``
+        for the CNN, or everything a custom module needs.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer.
+    alpha : float, default=1e-4
+        L2 penalty, passed to the optimizer as ``weight_decay`` (decoupled for
+        ``"adamw"``).
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(128, n_samples)``.
+    learning_rate : {"constant", "adaptive", "exponential", "cosine", \
+            "one-cycle"}, default="one-cycle"
+        Learning-rate schedule. ``"one-cycle"``: warm up to
+        ``learning_rate_init`` then anneal over ``max_iter`` epochs.
+        ``"cosine"``: cosine decay from ``learning_rate_init`` over
+        ``max_iter`` epochs. ``"exponential"``: multiply by a constant every
+        epoch, reaching 1% after ``max_iter`` epochs. ``"adaptive"``: divide by
+        5 whenever the training loss (validation loss with ``early_stopping``)
+        fails to improve by ``tol`` for two epochs. ``"constant"``: no change.
+    learning_rate_init : float, default=2e-3
+        Initial (peak for ``"one-cycle"``) learning rate.
+    max_iter : int, default=10
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the training samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split, without touching the global NumPy or PyTorch random state. An
+        int gives identical predictions from run to run on the CPU.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored quantity (training loss, or
+        validation accuracy with ``early_stopping``) that resets the
+        ``n_iter_no_change`` counter.
+    verbose : int or bool, default=0
+        0: silent. 1 or more: one line per epoch (losses, accuracy, time).
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit`` instead of
+        starting afresh. The learned input scaling is kept.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov momentum with ``solver="sgd"``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when validation accuracy stalls for ``n_iter_no_change`` epochs
+        and keep the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out with ``early_stopping``.
+    beta_1 : float, default=0.9
+        Adam's first-moment decay.
+    beta_2 : float, default=0.999
+        Adam's second-moment decay.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before training stops.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss (``"balanced"``: inversely
+        proportional to class frequencies), multiplied into ``sample_weight``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``. A pickled model re-resolves ``"auto"`` where
+        it is loaded, so a model trained on a GPU predicts on a CPU-only
+        machine.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of the ``predict_proba`` columns.
+    n_features_in_ : int
+        Number of features seen during ``fit`` (pixels for image inputs).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+    input_shape_ : tuple of int
+        Shape of one sample as the module sees it: ``(channels, h, w)`` for
+        images, ``(n_features,)`` for tables.
+    input_mean_ : ndarray of shape (n_features_in_,)
+        Offset subtracted from inputs.
+    input_scale_ : ndarray of shape (n_features_in_,)
+        Divisor applied to inputs after the offset.
+    architecture_ : str or type
+        The architecture trained (``"auto"`` resolved).
+    device_ : str
+        Torch device the network lives on.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net; ``net_.module_`` is the PyTorch module.
+    history_ : list of dict
+        One dict per epoch: ``train_loss``, ``dur`` (seconds) and, with
+        ``early_stopping``, ``valid_loss`` and ``valid_acc``.
+    loss_curve_ : list of float
+        Training loss of each epoch.
+    best_loss_ : float
+        Lowest training loss reached.
+    validation_scores_ : list of float or None
+        Validation accuracy of each epoch with ``early_stopping``, else None.
+    best_validation_score_ : float or None
+        Best validation accuracy with ``early_stopping``, else None.
+    n_iter_ : int
+        Number of epochs run (counting earlier ``warm_start`` fits).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The scikit-learn estimator this one
+        mirrors.
+
+    Notes
+    -----
+    ``sample_weight`` weights each sample's loss (training and validation)
+    and the learned input scaling; an integer weight is equivalent to
+    repeating the sample up to float32 rounding and minibatch composition.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from digitnet import DigitClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> clf = DigitClassifier(random_state=0).fit(X_train, y_train)
+    >>> clf.input_shape_
+    (1, 8, 8)
+    >>> clf.score(X_test, y_test) > 0.97
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "architecture": [StrOptions({"auto", "mlp", "cnn", "lenet5"}), type],
+        "hidden_layer_sizes": [
+            None,
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [None, Interval(Real, 0, 1, closed="left")],
+        "module_params": [None, dict],
+        "solver": [StrOptions({"adam", "adamw", "sgd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [
+            StrOptions({"constant", "adaptive", "exponential", "cosine", "one-cycle"})
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+        "device": [str],
+    }
+
+    def __init__(
+        self,
+        *,
+        architecture="auto",
+        hidden_layer_sizes=None,
+        activation="relu",
+        dropout=None,
+        module_params=None,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="one-cycle",
+        learning_rate_init=2e-3,
+        max_iter=10,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        class_weight=None,
+        device="auto",
+    ):
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.module_params = module_params
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.device = device
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, h, w) \
+                or (n_samples, channels, h, w)
+            Training samples: raw pixels or any numeric features.
+        y : array-like of shape (n_samples,)
+            Class labels of any type (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss, in the learned input scaling and
+            in the validation loss. Zero-weight samples are dropped.
+
+        Returns
+        -------
+        self : DigitClassifier
+            The fitted estimator.
+        """
+        continuing = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continuing=continuing)
+
+    def _check_architecture(self):
+        arch = self.architecture
+        if isinstance(arch, type) and not issubclass(arch, torch.nn.Module):
+            raise ValueError(
+                "The 'architecture' parameter of DigitClassifier must be 'auto', "
+                "'mlp', 'cnn', 'lenet5' or a torch.nn.Module subclass; got the "
+                f"class {arch.__name__} instead."
+            )
+
+    def _fit(self, X, y, sample_weight, *, continuing):
+        self._check_architecture()
+        X, image_shape = split_images(X)
+        X_in = X
+        X, y = validate_data(
+            self, X, y, reset=not continuing, dtype=(np.float32, np.float64)
+        )
+        check_classification_targets(y)
+        if continuing:
+            self._check_images(image_shape)
+            y_enc = self._encode(y)
+        else:
+            classes, y_enc = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    "DigitClassifier needs samples of at least 2 classes in y, but "
+                    f"y contains only one class: {classes[0]!r}."
+                )
+            self.classes_ = classes
+            geometry = infer_geometry(X.shape[1], image_shape)
+            self.architecture_, self.input_shape_ = resolve_architecture(
+                self.architecture, geometry
+            )
+        weights = self._sample_weights(X, y, sample_weight)
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        init_seed, shuffle_seed, split_seed = rng.randint(_SEED_MAX, size=3)
+
+        owned = X.flags.owndata and not (
+            isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
+        )
+        if weights is not None and (weights == 0).any():
+            keep = weights > 0
+            X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
+        train_idx, valid_idx = self._split(y_enc, split_seed)
+        if valid_idx is not None:
+            X_valid, X, owned = X[valid_idx], X[train_idx], True
+        if not continuing:
+            w_train = np.ones(len(X)) if weights is None else weights[train_idx]
+            self.input_mean_, self.input_scale_ = fit_scaling(
+                X, w_train, per_feature=len(geometry) == 1
+            )
+        train_ds = self._dataset(X, y_enc[train_idx], weights, train_idx, device, owned)
+        valid_ds = None
+        if valid_idx is not None:
+            valid_ds = self._dataset(
+                X_valid, y_enc[valid_idx], weights, valid_idx, device, True
+            )
+        del X
+        generator = torch.Generator().manual_seed(int(shuffle_seed))
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(init_seed))
+            if continuing:
+                net = self.net_
+                net.set_params(iterator_train__generator=generator)
+            else:
+                net = self._make_net(train_ds, valid_ds, generator, device)
+                net.initialize()
+            if continuing and valid_ds is not None:
+                net.set_params(train_split=predefined_split(valid_ds))
+            net.partial_fit(train_ds, None)
+        self._record(net, device)
+        return self
+
+    def _encode(self, y):
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains classes {unseen.tolist()} that were not seen in the "
+                f"first fit; expected a subset of {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _sample_weights(self, X, y, sample_weight):
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        if self.class_weight is not None:
+            cw = compute_sample_weight(self.class_weight, y)
+            weights = cw if weights is None else weights * cw
+        if weights is not None and np.all(weights == weights[0]):
+            return None  # uniform weights: the plain (faster) loss is the same
+        return weights
+
+    def _split(self, y_enc, seed):
+        n = len(y_enc)
+        if not self.early_stopping:
+            return np.arange(n), None
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if n < 2 or n_valid >= n:
+            raise ValueError(
+                "early_stopping=True with validation_fraction="
+                f"{self.validation_fraction} leaves no training sample out of {n}; "
+                "use more data, a smaller validation_fraction or early_stopping=False."
+            )
+        counts = np.bincount(y_enc)
+        stratify = (
+            y_enc if counts[counts > 0].min() >= 2 and n_valid >= len(counts) else None
+        )
+        train_idx, valid_idx = train_test_split(
+            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+        )
+        return np.sort(train_idx), np.sort(valid_idx)
+
+    def _dataset(self, X, y_enc, weights, idx, device, owned):
+        tensor = to_tensor(
+            X,
+            self.input_mean_,
+            self.input_scale_,
+            self.input_shape_,
+            device,
+            copy=not owned,
+        )
+        w = (
+            None
+            if weights is None
+            else torch.as_tensor(weights[idx], dtype=torch.float32)
+        )
+        return TensorDataset(
+            tensor,
+            torch.as_tensor(y_enc, dtype=torch.long).to(device),
+            None if w is None else w.to(device),
+        )
+
+    def _make_net(self, train_ds, valid_ds, generator, device):
+        n_train = len(train_ds)
+        batch_size = min(128, n_train) if self.batch_size == "auto" else self.batch_size
+        batch_size = min(batch_size, n_train)
+        module = build_module(
+            self.architecture_,
+            input_shape=self.input_shape_,
+            n_classes=len(self.classes_),
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            activation=self.activation,
+            dropout=self.dropout,
+            module_params=self.module_params,
+        )
+        optimizer, optimizer_kwargs = optimizer_params(self)
+        n_batches = -(-n_train // batch_size)
+        return Net(
+            module=module,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=optimizer,
+            lr=self.learning_rate_init,
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            iterator_train=BatchIterator,
+            iterator_valid=BatchIterator,
+            iterator_train__shuffle=self.shuffle,
+            iterator_train__generator=generator,
+            iterator_valid__batch_size=max(batch_size, _PREDICT_BATCH_SIZE),
+            train_split=None if valid_ds is None else predefined_split(valid_ds),
+            callbacks=schedule_callbacks(self, n_batches, self.max_iter),
+            device=device,
+            verbose=int(self.verbose),
+            **optimizer_kwargs,
+        )
+
+    def _record(self, net, device):
+        self.net_ = net
+        self.device_ = device
+        self.history_ = [
+            {key: value for key, value in epoch.items() if key != "batches"}
+            for epoch in net.history
+        ]
+        self.n_iter_ = len(self.history_)
+        self.loss_curve_ = [epoch["train_loss"] for epoch in self.history_]
+        self.best_loss_ = min(self.loss_curve_)
+        scores = [epoch.get("valid_acc") for epoch in self.history_]
+        if self.early_stopping and None not in scores:
+            self.validation_scores_ = scores
+            self.best_validation_score_ = max(scores)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    # -------------------------------------------------------------- predict
+    def _check_images(self, image_shape):
+        if image_shape is not None and image_shape != self.input_shape_:
+            raise ValueError(
+                f"X holds images of shape {tuple(image_shape)}, but "
+                f"{type(self).__name__} was fitted on inputs of shape "
+                f"{tuple(self.input_shape_)}."
+            )
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X, image_shape = split_images(X)
+        self._check_images(image_shape)
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+
+        def prepare(chunk):
+            return to_tensor(
+                chunk,
+                self.input_mean_,
+                self.input_scale_,
+                self.input_shape_,
+                self.device_,
+            )
+
+        dataset = TensorDataset(X, prepare=prepare)
+        return self.net_.forward(dataset, training=False)
+
+    def predict_proba(self, X):
+        """Probability of each class for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, h, w) \
+                or (n_samples, channels, h, w)
+            Samples, in the same form as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return torch.softmax(self._logits(X), dim=1).double().numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, h, w) \
+                or (n_samples, channels, h, w)
+            Samples, in the same form as in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return torch.log_softmax(self._logits(X), dim=1).double().numpy()
+
+    def predict(self, X):
+        """Predict the class label of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, h, w) \
+                or (n_samples, channels, h, w)
+            Samples, in the same form as in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        indices = self._logits(X).argmax(dim=1).numpy()
+        return self.classes_[indices]
+
+    # ---------------------------------------------------------- persistence
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            target = device_on_load(self.device, self.device_)
+            if target != self.net_.device:
+                self.net_.move_to(target)
+            self.device_ = target

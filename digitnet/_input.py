@@ -1,0 +1,91 @@
+"""How raw ``X`` becomes the tensors a module sees: geometry and scaling.
+
+Geometry
+    ``X`` of shape ``(n, h, w)`` or ``(n, channels, h, w)`` keeps its image
+    shape. A 2-D ``X`` whose ``n_features`` is ``s * s`` with ``s >= 8`` reads as
+    ``(1, s, s)`` images (sklearn's 8x8 digits, 28x28 MNIST). Any other 2-D
+    ``X`` is a table of ``n_features`` values.
+
+Scaling
+    Learned in ``fit`` from the (weighted) training data and applied before
+    every forward pass: ``(X - mean) / scale``. Images use one mean and one
+    standard deviation over all pixels, so raw 0-16 or 0-255 pixels work
+    unchanged and spatial structure is kept; tables are standardised per
+    feature, like :class:`~sklearn.preprocessing.StandardScaler`.
+"""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+_CHUNK = 8192  # rows per chunk when computing statistics in float64
+
+
+def split_images(X):
+    """Flatten image-shaped arrays.
+
+    Returns ``(X_2d, image_shape)`` for arrays of shape ``(n, h, w)`` or
+    ``(n, c, h, w)`` and ``(X, None)`` for anything else, which is left for
+    :func:`~sklearn.utils.validation.validate_data` to check.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim in (3, 4) and not sp.issparse(X) and not hasattr(X, "columns"):
+        X = np.asarray(X)
+        shape = (1, *X.shape[1:]) if ndim == 3 else X.shape[1:]
+        return X.reshape(X.shape[0], -1), tuple(int(s) for s in shape)
+    return X, None
+
+
+def infer_geometry(n_features, image_shape=None):
+    """Shape of one sample as the module receives it."""
+    if image_shape is not None:
+        return tuple(image_shape)
+    side = math.isqrt(n_features)
+    if side >= 8 and side * side == n_features:
+        return (1, side, side)
+    return (n_features,)
+
+
+def fit_scaling(X, sample_weight, per_feature):
+    """Weighted mean and scale of ``X``, each of shape ``(n_features,)``.
+
+    One mean and scale over all values unless ``per_feature``. Computed in
+    float64 in two passes over row chunks, so memory stays bounded and large
+    offsets do not cancel.
+    """
+    n_samples, n_features = X.shape
+    w = np.asarray(sample_weight, dtype=np.float64)
+    total = w.sum()
+
+    def weighted_sum(fn):
+        acc = np.zeros(n_features)
+        for start in range(0, n_samples, _CHUNK):
+            chunk = np.asarray(X[start : start + _CHUNK], dtype=np.float64)
+            acc += w[start : start + _CHUNK] @ fn(chunk)
+        return acc
+
+    mean = weighted_sum(lambda c: c) / total
+    if not per_feature:
+        mean = np.full(n_features, mean.mean())
+    var = weighted_sum(lambda c: (c - mean) ** 2) / total
+    if not per_feature:
+        var = np.full(n_features, var.mean())
+    scale = np.sqrt(var)
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
+    scale[scale <= tiny] = 1.0
+    return mean, scale
+
+
+def to_tensor(X, mean, scale, input_shape, device="cpu", copy=True):
+    """Scaled float32 tensor of shape ``(n, *input_shape)`` on ``device``.
+
+    With ``copy=True`` ``X`` is never modified; ``copy=False`` lets a float32
+    ``X`` that the caller owns be scaled in place (one copy less in memory).
+    """
+    out = np.array(X, dtype=np.float32, copy=copy or None)
+    out -= mean.astype(np.float32)
+    out /= scale.astype(np.float32)
+    tensor = torch.from_numpy(out).reshape(out.shape[0], *input_shape)
+    return tensor.to(device)

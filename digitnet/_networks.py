@@ -1,0 +1,305 @@
+"""PyTorch modules shipped with digitnet and the factory that builds them.
+
+Every module maps a batch to raw class scores (logits) of shape
+``(batch, n_classes)``. Image modules take ``(batch, channels, height, width)``;
+:class:`MLP` takes anything and flattens it.
+"""
+
+import inspect
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ARCHITECTURES", "CNN", "MLP", "LeNet5", "build_module"]
+
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+}
+
+
+def _dense_head(n_in, hidden_layer_sizes, n_classes, activation, dropout):
+    layers = []
+    for width in hidden_layer_sizes:
+        layers += [nn.Linear(n_in, width), ACTIVATIONS[activation]()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        n_in = width
+    layers.append(nn.Linear(n_in, n_classes))
+    return nn.Sequential(*layers)
+
+
+def _pool(height, width):
+    """2x2 max-pool, halving only the dimensions that have 2 pixels or more."""
+    kernel = (2 if height >= 2 else 1, 2 if width >= 2 else 1)
+    return nn.MaxPool2d(kernel), (height // kernel[0], width // kernel[1])
+
+
+def _n_flat(features, input_shape, name):
+    """Number of values ``features`` produces for one input of ``input_shape``."""
+    features.eval()  # batch norm cannot run one sample in training mode
+    try:
+        with torch.no_grad():
+            out = features(torch.zeros(1, *input_shape))
+    except RuntimeError as exc:
+        raise ValueError(
+            f"architecture={name!r} cannot process images of shape "
+            f"{tuple(input_shape)}: {exc}. Use larger images or architecture='mlp'."
+        ) from exc
+    finally:
+        features.train()
+    return out.shape[1]
+
+
+class MLP(nn.Module):
+    """Fully connected network: flatten, hidden layers, linear output.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input values per sample (after flattening).
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(512, 256)
+        Width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu", "gelu"}, default="relu"
+        Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from digitnet import MLP
+    >>> MLP(n_features=64, n_classes=10)(torch.zeros(2, 64)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(512, 256),
+        activation="relu",
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.head = _dense_head(
+            n_features, hidden_layer_sizes, n_classes, activation, dropout
+        )
+
+    def forward(self, x):
+        return self.head(self.flatten(x))
+
+
+class CNN(nn.Module):
+    """Convolutional network: conv blocks, max-pooling, a dense head.
+
+    Each block is a same-padded convolution, an optional 2x2 max-pool, batch
+    normalisation and the activation. A block pools while its feature map is at
+    least 16 pixels wide, and the last block always pools, so 28x28 inputs are
+    reduced to 7x7 and 8x8 inputs to 4x4. Pooling halves only dimensions of 2
+    pixels or more, so ``1 x n`` strips (table rows) work too. Dropout follows
+    the convolutional part and every dense hidden layer.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(128,)
+        Width of each dense hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu", "gelu"}, default="relu"
+        Non-linearity after each convolution and dense hidden layer.
+    dropout : float, default=0.25
+        Dropout probability.
+    channels : tuple of int, default=(32, 64)
+        Number of filters of each convolutional block.
+    kernel_size : int, default=3
+        Side of the square convolution kernels (odd).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from digitnet import CNN
+    >>> CNN(input_shape=(1, 28, 28), n_classes=10)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        n_classes,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        dropout=0.25,
+        channels=(32, 64),
+        kernel_size=3,
+    ):
+        super().__init__()
+        in_channels, height, width = input_shape
+        layers = []
+        for i, out_channels in enumerate(channels):
+            layers.append(
+                nn.Conv2d(
+                    in_channels,
+                    out_channels,
+                    kernel_size,
+                    padding=kernel_size // 2,
+                    bias=False,
+                )
+            )
+            if min(height, width) >= 16 or i == len(channels) - 1:
+                # Pooling before normalisation: 4x less work for batch norm.
+                pool, (height, width) = _pool(height, width)
+                layers.append(pool)
+            layers += [nn.BatchNorm2d(out_channels), ACTIVATIONS[activation]()]
+            in_channels = out_channels
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        layers.append(nn.Flatten())
+        self.features = nn.Sequential(*layers)
+        n_flat = _n_flat(self.features, input_shape, "cnn")
+        self.head = _dense_head(
+            n_flat, hidden_layer_sizes, n_classes, activation, dropout
+        )
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 (LeCun et al., 1998): 6@5x5 and 16@5x5 convolutions, 120 and 84.
+
+    The first convolution is padded by 2 (28x28 MNIST images then see the
+    original 32x32 geometry); the second is padded only when the feature map is
+    too small for an unpadded 5x5 kernel, as for 8x8 inputs. Subsampling layers
+    are 2x2 max-pools (halving only dimensions of 2 pixels or more).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(120, 84)
+        Width of each dense hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu", "gelu"}, default="relu"
+        Non-linearity after each convolution and dense hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each dense hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from digitnet import LeNet5
+    >>> LeNet5(input_shape=(1, 28, 28), n_classes=10)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        n_classes,
+        hidden_layer_sizes=(120, 84),
+        activation="relu",
+        dropout=0.0,
+    ):
+        super().__init__()
+        in_channels, height, width = input_shape
+        pool1, (height, width) = _pool(height, width)
+        pad2 = 0 if min(height, width) >= 10 else 2
+        pool2, _ = _pool(height + 2 * pad2 - 4, width + 2 * pad2 - 4)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, 5, padding=2),
+            ACTIVATIONS[activation](),
+            pool1,
+            nn.Conv2d(6, 16, 5, padding=pad2),
+            ACTIVATIONS[activation](),
+            pool2,
+            nn.Flatten(),
+        )
+        n_flat = _n_flat(self.features, input_shape, "lenet5")
+        self.head = _dense_head(
+            n_flat, hidden_layer_sizes, n_classes, activation, dropout
+        )
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+ARCHITECTURES = {"mlp": MLP, "cnn": CNN, "lenet5": LeNet5}
+
+
+def resolve_architecture(architecture, geometry):
+    """``(architecture, module input shape)`` for data of shape ``geometry``.
+
+    ``"auto"`` is the CNN for images and the MLP for tables. Convolutional
+    architectures given a table see each row as a ``1 x n_features`` image.
+    """
+    if architecture == "auto":
+        architecture = "cnn" if len(geometry) == 3 else "mlp"
+    if architecture in ("cnn", "lenet5") and len(geometry) == 1:
+        return architecture, (1, 1, geometry[0])
+    return architecture, tuple(geometry)
+
+
+def _accepted(cls):
+    params = inspect.signature(cls.__init__).parameters
+    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return set(params) - {"self"}, has_var_kw
+
+
+def build_module(
+    architecture,
+    *,
+    input_shape,
+    n_classes,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    module_params,
+):
+    """Instantiate the module for ``architecture`` with data-derived sizes.
+
+    Built-in architectures receive ``hidden_layer_sizes`` (when not None),
+    ``activation`` and ``dropout``, then ``module_params``. A custom
+    ``torch.nn.Module`` subclass receives those of ``n_features``,
+    ``n_classes`` and ``input_shape`` its ``__init__`` names (all of them if it
+    takes ``**kwargs``), then ``module_params``.
+    """
+    n_features = math.prod(input_shape)
+    sizes = {
+        "n_features": n_features,
+        "n_classes": n_classes,
+        "input_shape": input_shape,
+    }
+    extra = dict(module_params or {})
+    if isinstance(architecture, str):
+        name = architecture
+        cls = ARCHITECTURES[name]
+        kwargs = {"activation": activation}
+        if dropout is not None:
+            kwargs["dropout"] = dropout
+        if hidden_layer_sizes is not None:
+            kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
+    else:
+        cls, name, kwargs = architecture, architecture.__name__, {}
+    accepted, has_var_kw = _accepted(cls)
+    for key, value in sizes.items():
+        if has_var_kw or key in accepted:
+            kwargs[key] = value
+    kwargs.update(extra)
+    unknown = set(kwargs) - accepted
+    if unknown and not has_var_kw:
+        raise ValueError(
+            f"module_params has keys {sorted(unknown)} that {name} does not accept; "
+            f"it accepts {sorted(accepted)}."
+        )
+    return cls(**kwargs)
