@@ -18,7 +18,13 @@ from skorch.helper import predefined_split
 
 from ._input import fit_scaling, infer_geometry, split_images, to_tensor
 from ._networks import ACTIVATIONS, build_module, resolve_architecture
-from ._setup import device_on_load, optimizer_params, resolve_device, schedule_callbacks
+from ._setup import (
+    device_on_load,
+    optimizer_params,
+    reset_learning_rate,
+    resolve_device,
+    schedule_callbacks,
+)
 from ._training import BatchIterator, Net, TensorDataset
 
 _PREDICT_BATCH_SIZE = 1024
@@ -339,7 +345,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             if len(classes) < 2:
                 raise ValueError(
                     "DigitClassifier needs samples of at least 2 classes in y, but "
-                    f"y contains only one class: {classes[0]!r}."
+                    f"y contains only one class: {classes[0]}."
                 )
             self.classes_ = classes
             geometry = infer_geometry(X.shape[1], image_shape)
@@ -378,12 +384,22 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             torch.manual_seed(int(init_seed))
             if continuing:
                 net = self.net_
-                net.set_params(iterator_train__generator=generator)
+                if net.device != device:
+                    net.move_to(device)
+                n_batches = len(BatchIterator(train_ds, net.batch_size))
+                # skorch reads iterator_* settings from the attributes.
+                net.iterator_train__generator = generator
+                reset_learning_rate(net.optimizer_, self.learning_rate_init)
+                net.set_params(
+                    max_epochs=self.max_iter,
+                    train_split=None
+                    if valid_ds is None
+                    else predefined_split(valid_ds),
+                    callbacks=schedule_callbacks(self, n_batches, self.max_iter),
+                )
             else:
                 net = self._make_net(train_ds, valid_ds, generator, device)
                 net.initialize()
-            if continuing and valid_ds is not None:
-                net.set_params(train_split=predefined_split(valid_ds))
             net.partial_fit(train_ds, None)
         self._record(net, device)
         return self
@@ -488,7 +504,11 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.device_ = device
         self.history_ = [
-            {key: value for key, value in epoch.items() if key != "batches"}
+            {
+                key: value.item() if isinstance(value, np.generic) else value
+                for key, value in epoch.items()
+                if key != "batches"
+            }
             for epoch in net.history
         ]
         self.n_iter_ = len(self.history_)

@@ -33,7 +33,11 @@ def optimizer_params(est):
 
 
 def schedule_callbacks(est, n_batches, epochs):
-    """skorch callbacks for ``learning_rate`` (the schedule) and stopping."""
+    """skorch callbacks for ``learning_rate`` (the schedule) and stopping.
+
+    Each ``fit`` runs its own schedule over ``epochs`` (``last_epoch=-1``
+    stops skorch from resuming the step count of an earlier fit).
+    """
     callbacks = []
     schedule = est.learning_rate
     total_steps = max(1, epochs * n_batches)
@@ -41,6 +45,7 @@ def schedule_callbacks(est, n_batches, epochs):
         callbacks.append(
             LRScheduler(
                 policy=torch.optim.lr_scheduler.OneCycleLR,
+                last_epoch=-1,
                 max_lr=est.learning_rate_init,
                 total_steps=total_steps,
                 step_every="batch",
@@ -50,6 +55,7 @@ def schedule_callbacks(est, n_batches, epochs):
         callbacks.append(
             LRScheduler(
                 policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                last_epoch=-1,
                 T_max=total_steps,
                 step_every="batch",
             )
@@ -59,6 +65,7 @@ def schedule_callbacks(est, n_batches, epochs):
         callbacks.append(
             LRScheduler(
                 policy=torch.optim.lr_scheduler.ExponentialLR,
+                last_epoch=-1,
                 gamma=gamma,
                 step_every="epoch",
             )
@@ -93,6 +100,12 @@ def schedule_callbacks(est, n_batches, epochs):
         )
     callbacks.append(("stopping", stopper))
     return [cb if isinstance(cb, tuple) else ("lr_schedule", cb) for cb in callbacks]
+
+
+def reset_learning_rate(optimizer, lr):
+    """Start a new schedule from ``lr`` (used when a warm start continues)."""
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = lr
 
 
 def _check_device_string(device):
