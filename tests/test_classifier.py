@@ -310,7 +310,8 @@ def test_warm_start_continues_training(small_digits):
     half = len(lrs) // 2
     assert lrs[:half] == lrs[half:]
     assert max(lrs) <= clf.learning_rate_init
-    assert lrs[0] < max(lrs) / 10 and lrs[half - 1] < max(lrs) / 10
+    assert lrs[0] < max(lrs) / 10
+    assert lrs[half - 1] < max(lrs) / 10
     cold = clone(clf).set_params(warm_start=False).fit(X_train, y_train)
     assert cold.n_iter_ == 2
 
