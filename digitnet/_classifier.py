@@ -18,6 +18,7 @@ from skorch.helper import predefined_split
 
 from ._input import fit_scaling, infer_geometry, split_images, to_tensor
 from ._networks import ACTIVATIONS, build_module, resolve_architecture
+from ._progress import ProgressBar, TrainAccuracy
 from ._setup import (
     device_on_load,
     optimizer_params,
@@ -109,7 +110,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         validation accuracy with ``early_stopping``) that resets the
         ``n_iter_no_change`` counter.
     verbose : int or bool, default=0
-        0: silent. 1 or more: one line per epoch (losses, accuracy, time).
+        0: silent. 1: a table row per epoch (losses, accuracy, time). 2: a
+        progress bar over each epoch's batches with running loss and accuracy
+        on a terminal (one plain line per epoch elsewhere), on stderr.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` instead of
         starting afresh. The learned input scaling is kept.
@@ -163,8 +166,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : list of dict
-        One dict per epoch: ``train_loss``, ``dur`` (seconds) and, with
-        ``early_stopping``, ``valid_loss`` and ``valid_acc``.
+        One dict per epoch: ``train_loss``, ``train_acc`` (running accuracy of
+        the training batches), ``dur`` (seconds) and, with ``early_stopping``,
+        ``valid_loss`` and ``valid_acc``.
     loss_curve_ : list of float
         Training loss of each epoch.
     best_loss_ : float
@@ -395,7 +399,10 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
                     train_split=None
                     if valid_ds is None
                     else predefined_split(valid_ds),
-                    callbacks=schedule_callbacks(self, n_batches, self.max_iter),
+                    callbacks=[
+                        *self._reporting_callbacks(),
+                        *schedule_callbacks(self, n_batches, self.max_iter),
+                    ],
                 )
             else:
                 net = self._make_net(train_ds, valid_ds, generator, device)
@@ -466,6 +473,13 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             None if w is None else w.to(device),
         )
 
+    def _reporting_callbacks(self):
+        # Before the stopping rule, which may end training at an epoch's end.
+        callbacks = [("train_acc", TrainAccuracy())]
+        if self.verbose >= 2:
+            callbacks.append(("progress", ProgressBar()))
+        return callbacks
+
     def _make_net(self, train_ds, valid_ds, generator, device):
         n_train = len(train_ds)
         batch_size = min(128, n_train) if self.batch_size == "auto" else self.batch_size
@@ -494,9 +508,12 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             iterator_train__generator=generator,
             iterator_valid__batch_size=max(batch_size, _PREDICT_BATCH_SIZE),
             train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=schedule_callbacks(self, n_batches, self.max_iter),
+            callbacks=[
+                *self._reporting_callbacks(),
+                *schedule_callbacks(self, n_batches, self.max_iter),
+            ],
             device=device,
-            verbose=int(self.verbose),
+            verbose=int(self.verbose == 1),
             **optimizer_kwargs,
         )
 

@@ -1,0 +1,20 @@
+"""Data sets and the IDX file format.
+
+* :func:`fetch_mnist` -- MNIST (28x28), from the data home or downloaded.
+* :func:`load_digits` -- scikit-learn's bundled 8x8 digits, offline.
+* :func:`read_idx` / :func:`write_idx` -- the IDX format of the MNIST files.
+* :func:`get_data_home` -- where data sets live (``DIGITNET_DATA``).
+"""
+
+from ._base import DATA_HOME_ENV, get_data_home, load_digits
+from ._idx import read_idx, write_idx
+from ._mnist import fetch_mnist
+
+__all__ = [
+    "DATA_HOME_ENV",
+    "fetch_mnist",
+    "get_data_home",
+    "load_digits",
+    "read_idx",
+    "write_idx",
+]

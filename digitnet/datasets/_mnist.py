@@ -1,0 +1,195 @@
+"""fetch_mnist: the MNIST digits, downloaded once, SHA-256 verified."""
+
+import hashlib
+import os
+import time
+import urllib.request
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._base import DATA_HOME_ENV, get_data_home
+from ._idx import read_idx
+
+#: Public mirrors of the original files, tried in order.
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+]
+
+#: File name -> SHA-256 of the original gzip files.
+SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",  # noqa: E501
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",  # noqa: E501
+}
+
+_SUBSETS = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+DESCR = """MNIST handwritten digits
+========================
+
+70,000 grayscale images of 28x28 pixels (0 = background, 255 = full ink):
+60,000 for training and 10,000 for testing, with labels 0-9. Y. LeCun,
+C. Cortes and C. J. C. Burges, "The MNIST database of handwritten digits".
+"""
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(name, folder, n_retries, delay, timeout=60):
+    """Fetch ``name`` from the mirrors into ``folder``, atomically and verified."""
+    target = folder / name
+    tmp = folder / f".{name}.{os.getpid()}.part"
+    errors = []
+    for attempt in range(n_retries + 1):
+        for mirror in MIRRORS:
+            url = mirror + name
+            try:
+                with (
+                    urllib.request.urlopen(url, timeout=timeout) as response,
+                    open(tmp, "wb") as f,
+                ):
+                    while block := response.read(1 << 20):
+                        f.write(block)
+            except OSError as exc:  # URLError, HTTPError, timeouts, resets
+                tmp.unlink(missing_ok=True)
+                errors.append(f"{url}: {exc}")
+                continue
+            found = _sha256(tmp)
+            if found != SHA256[name]:
+                tmp.unlink(missing_ok=True)
+                raise OSError(
+                    f"Checksum mismatch for {name} downloaded from {url}: expected "
+                    f"SHA-256 {SHA256[name]}, found {found}. The file was removed; "
+                    "the mirror may serve a corrupted copy."
+                )
+            os.replace(tmp, target)
+            return target
+        if attempt < n_retries:
+            time.sleep(delay)
+    raise OSError(
+        f"Could not download {name} after {n_retries + 1} attempt(s):\n  "
+        + "\n  ".join(errors)
+    )
+
+
+def _missing_message(folder, missing):
+    files = "\n  ".join(missing)
+    return (
+        f"MNIST files missing from {folder}:\n  {files}\n"
+        f"Put the original *-ubyte.gz files there (the data home is the data_home "
+        f"argument, else ${DATA_HOME_ENV}, else ~/digitnet_data; MNIST lives in its "
+        "'mnist' subfolder), or allow downloading with download_if_missing=True."
+    )
+
+
+def fetch_mnist(
+    *,
+    subset="train",
+    data_home=None,
+    download_if_missing=True,
+    return_X_y=False,
+    n_retries=3,
+    delay=1.0,
+):
+    """Load MNIST from the data home, downloading it the first time.
+
+    Files live in ``<data home>/mnist/`` under their original names. Downloads
+    try each of several public mirrors, with retries, write through a
+    temporary file renamed into place, and are verified by SHA-256 before use.
+
+    Parameters
+    ----------
+    subset : {"train", "test", "all"}, default="train"
+        The 60,000 training images, the 10,000 test images, or both (training
+        first).
+    data_home : str or os.PathLike, default=None
+        Data home; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download missing files; if False, raise ``OSError`` instead.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    n_retries : int, default=3
+        Further rounds over all mirrors after a failed round.
+    delay : float, default=1.0
+        Seconds to wait between rounds.
+
+    Returns
+    -------
+    data : Bunch or tuple
+        ``data`` (n, 784) uint8, ``images`` (n, 28, 28) uint8 (a view of
+        ``data``), ``target`` (n,) int64, ``target_names``, ``DESCR``.
+
+    Raises
+    ------
+    OSError
+        Files are missing and cannot be downloaded (the message says which
+        files belong where), or a download fails its checksum.
+    ValueError
+        A file is not valid IDX data, or images and labels disagree.
+
+    Examples
+    --------
+    >>> from digitnet.datasets import fetch_mnist
+    >>> X, y = fetch_mnist(subset="test", return_X_y=True)  # doctest: +SKIP
+    >>> X.shape, y.shape  # doctest: +SKIP
+    ((10000, 784), (10000,))
+    """
+    if subset not in ("train", "test", "all"):
+        raise ValueError(f"subset must be 'train', 'test' or 'all'; got {subset!r}.")
+    folder = get_data_home(data_home) / "mnist"
+    names = [
+        n for key in ("train", "test") if subset in (key, "all") for n in _SUBSETS[key]
+    ]
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        if not download_if_missing:
+            raise OSError(_missing_message(folder, missing))
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in missing:
+                _download(name, folder, n_retries, delay)
+        except OSError as exc:
+            raise OSError(f"{exc}\n{_missing_message(folder, missing)}") from exc
+    parts = []
+    for key in ("train", "test"):
+        if subset in (key, "all"):
+            images_name, labels_name = _SUBSETS[key]
+            images = read_idx(
+                folder / images_name,
+                expected_shape=(None, 28, 28),
+                expected_dtype=np.uint8,
+            )
+            labels = read_idx(
+                folder / labels_name, expected_shape=(None,), expected_dtype=np.uint8
+            )
+            if len(images) != len(labels):
+                raise ValueError(
+                    f"{folder / images_name} holds {len(images)} images but "
+                    f"{folder / labels_name} holds {len(labels)} labels."
+                )
+            parts.append((images, labels))
+    images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+    target = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    data = images.reshape(len(images), -1)
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        images=data.reshape(-1, 28, 28),
+        target=target,
+        target_names=np.arange(10),
+        DESCR=DESCR,
+    )
