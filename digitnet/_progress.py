@@ -42,18 +42,18 @@ class ProgressBar(Callback):
     Parameters
     ----------
     stream : file-like, default=None
-        Where to write; ``sys.stderr`` when None.
+        Where to write; ``sys.stderr`` (looked up at each write) when None.
     """
 
     def __init__(self, stream=None):
         self.stream = stream
 
-    def initialize(self):
-        self.out_ = self.stream or sys.stderr
-        self.live_ = bool(getattr(self.out_, "isatty", lambda: False)())
-        return self
+    def _out(self):
+        # Resolved at each use (not stored) so that the net stays picklable.
+        return self.stream or sys.stderr
 
     def on_train_begin(self, net, **kwargs):
+        self.live_ = bool(getattr(self._out(), "isatty", lambda: False)())
         self.total_epochs_ = len(net.history) + net.max_epochs
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
@@ -80,12 +80,13 @@ class ProgressBar(Callback):
         width = 24
         filled = width * self.batch_ // self.n_batches_
         bar = "#" * filled + "-" * (width - filled)
-        self.out_.write(
+        out = self._out()
+        out.write(
             f"\repoch {self.epoch_}/{self.total_epochs_} [{bar}] "
             f"{self.batch_}/{self.n_batches_} loss {self.loss_ / self.seen_:.4f} "
             f"acc {self.correct_ / self.seen_:.4f} {now - self.start_:5.1f}s"
         )
-        self.out_.flush()
+        out.flush()
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -96,5 +97,6 @@ class ProgressBar(Callback):
         parts.append(f"{row.get('dur', 0.0):.1f}s")
         prefix = "\r" if self.live_ else ""
         clear = "\x1b[K" if self.live_ else ""
-        self.out_.write(prefix + "  ".join(parts) + clear + "\n")
-        self.out_.flush()
+        out = self._out()
+        out.write(prefix + "  ".join(parts) + clear + "\n")
+        out.flush()

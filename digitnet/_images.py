@@ -1,0 +1,172 @@
+"""Turn photos and scans of handwritten digits into model input, as MNIST was made.
+
+Steps: grayscale (EXIF orientation applied); ink made bright on a dark
+background whatever the polarity; uneven lighting and paper texture removed by
+subtracting a smooth background estimate; specks and margins dropped (only
+ink components of a sizeable fraction of the largest are kept); strokes
+brought to MNIST's width; the ink's bounding box scaled into a 20x20 box
+keeping its aspect ratio and centred by centre of mass in 28x28. For the 8x8
+digits geometry the digit fills a 32x32 frame whose 4x4 blocks are averaged
+into 0-16 values, the way those images were made.
+"""
+
+import numpy as np
+from scipy import ndimage
+
+IMAGES_HINT = "install the images extra: pip install 'digitnet[images]'"
+
+#: Stroke width as a fraction of the digit's box side (MNIST: ~2.5 px of 20).
+_STROKE_FRACTION = 2.5 / 20
+
+
+def _pil():
+    try:
+        from PIL import Image, ImageOps
+    except ImportError as exc:
+        raise ImportError(f"Reading image files needs Pillow; {IMAGES_HINT}") from exc
+    return Image, ImageOps
+
+
+def read_image(path):
+    """Grayscale float image in [0, 1] from a PNG/JPEG/... file."""
+    Image, ImageOps = _pil()
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img)
+        if img.mode in ("RGBA", "LA") or "transparency" in img.info:
+            background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(background, img.convert("RGBA"))
+        gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+    return gray
+
+
+def _ink_map(gray):
+    """Ink intensity in [0, 1], bright ink on a flat dark background."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 0.5:  # dark ink on light paper
+        gray = 1.0 - gray
+    # Background: a grey opening wider than any stroke removes the ink and
+    # keeps lighting gradients and paper texture, which are then subtracted.
+    size = max(3, min(gray.shape) // 8)
+    small = max(1, min(gray.shape) // 256)  # work on a reduced copy of big photos
+    reduced = gray[::small, ::small]
+    background = ndimage.grey_opening(reduced, size=max(3, size // small))
+    background = ndimage.uniform_filter(background, size=max(3, size // small))
+    if small > 1:
+        zoom = (gray.shape[0] / reduced.shape[0], gray.shape[1] / reduced.shape[1])
+        background = ndimage.zoom(background, zoom, order=1)[
+            : gray.shape[0], : gray.shape[1]
+        ]
+    ink = np.clip(gray - background, 0, None)
+    peak = np.percentile(ink, 99.5)
+    if peak <= 0:
+        raise ValueError("the image holds no visible ink (it is blank)")
+    return np.clip(ink / peak, 0, 1)
+
+
+def _otsu(values):
+    hist, edges = np.histogram(values, bins=64, range=(0, 1))
+    centers = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(hist)
+    total = weight[-1]
+    mean = np.cumsum(hist * centers)
+    between = (mean[-1] * weight - mean * total) ** 2 / np.maximum(
+        weight * (total - weight), 1
+    )
+    return centers[np.argmax(between)]
+
+
+def _digit_crop(ink):
+    """Crop to the digit: threshold, drop specks, bounding box of what is left."""
+    mask = ink > max(_otsu(ink), 0.2)
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        raise ValueError("the image holds no visible ink (it is blank)")
+    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
+    keep = np.flatnonzero(sizes >= 0.15 * sizes.max()) + 1
+    mask = np.isin(labels, keep)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    digit = np.where(ndimage.binary_dilation(mask, iterations=2), ink, 0)[box]
+    return digit, mask[box]
+
+
+def _stroke_width(mask):
+    """Typical stroke width in pixels: twice the mean ridge distance to the edge."""
+    distance = ndimage.distance_transform_edt(mask)
+    ridge = distance[(distance > 0) & (distance >= ndimage.maximum_filter(distance, 3))]
+    return 2.0 * float(np.mean(ridge)) if ridge.size else 1.0
+
+
+def _normalise_stroke(digit, mask):
+    """Thicken thin pen lines or thin marker strokes towards MNIST's width."""
+    side = max(digit.shape)
+    target = _STROKE_FRACTION * side
+    width = _stroke_width(mask)
+    steps = round((target - width) / 2)
+    if steps > 0:
+        digit = ndimage.grey_dilation(digit, size=(2 * steps + 1, 2 * steps + 1))
+    elif steps < 0:
+        digit = ndimage.grey_erosion(digit, size=(-2 * steps + 1, -2 * steps + 1))
+    return digit
+
+
+def _resize(array, shape):
+    Image, _ = _pil()
+    img = Image.fromarray((np.clip(array, 0, 1) * 255).astype(np.uint8))
+    img = img.resize((shape[1], shape[0]), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.float64) / 255.0
+
+
+def _fit_box(digit, box):
+    h, w = digit.shape
+    scale = box / max(h, w)
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    pad = max(h, w) // 4  # margin so resampling does not clip the strokes
+    padded = np.pad(digit, pad)
+    big = (shape[0] + 2 * round(pad * scale), shape[1] + 2 * round(pad * scale))
+    out = _resize(padded, big)
+    return out
+
+
+def to_mnist(gray, side=28, box=20):
+    """MNIST-style ``(side, side)`` image with values 0-255 from a grayscale image."""
+    ink = _ink_map(gray)
+    digit, mask = _digit_crop(ink)
+    digit = _normalise_stroke(digit, mask)
+    digit = _fit_box(digit, box)
+    canvas = np.zeros((side + 2 * digit.shape[0], side + 2 * digit.shape[1]))
+    cy, cx = ndimage.center_of_mass(digit)
+    top = round(canvas.shape[0] / 2 - cy)
+    left = round(canvas.shape[1] / 2 - cx)
+    canvas[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    oy, ox = (canvas.shape[0] - side) // 2, (canvas.shape[1] - side) // 2
+    out = canvas[oy : oy + side, ox : ox + side]
+    return np.clip(out / max(out.max(), 1e-12), 0, 1) * 255.0
+
+
+def to_digits8(gray):
+    """sklearn-digits-style 8x8 image with values 0-16 from a grayscale image."""
+    ink = _ink_map(gray)
+    digit, mask = _digit_crop(ink)
+    digit = _normalise_stroke(digit, mask)
+    h, w = digit.shape
+    scale = 32 / max(h, w)
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+    resized = _resize(digit, shape)
+    frame = np.zeros((32, 32))
+    top, left = (32 - shape[0]) // 2, (32 - shape[1]) // 2
+    frame[top : top + shape[0], left : left + shape[1]] = resized > 0.35
+    return frame.reshape(8, 4, 8, 4).sum(axis=(1, 3))
+
+
+def image_to_features(gray, input_shape):
+    """Flat feature vector for a model whose samples have ``input_shape``."""
+    if len(input_shape) != 3 or input_shape[0] != 1 or input_shape[1] != input_shape[2]:
+        raise ValueError(
+            f"the model expects inputs of shape {tuple(input_shape)}, not square "
+            "grayscale images; it cannot classify image files"
+        )
+    side = input_shape[1]
+    if side == 8:
+        return to_digits8(gray).ravel()
+    return to_mnist(gray, side=side, box=round(side * 20 / 28)).ravel()
