@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -21,3 +23,21 @@ def small_digits(digits):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+@pytest.fixture(scope="session")
+def mnist_home():
+    """Data home holding the real MNIST (``DIGITNET_DATA``).
+
+    CI sets ``DIGITNET_REQUIRE_MNIST=1``: there a missing copy fails the tests.
+    Elsewhere they are skipped with the reason.
+    """
+    from digitnet.datasets import get_data_home
+
+    home = get_data_home()
+    if not (home / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file():
+        message = f"MNIST not found in {home}/mnist (set DIGITNET_DATA)"
+        if os.environ.get("DIGITNET_REQUIRE_MNIST"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return home
