@@ -1,0 +1,242 @@
+"""The digitnet command end to end: train, evaluate and predict."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitnet import __version__
+from digitnet._cli import main
+from digitnet.datasets import fetch_mnist, load_digits
+
+from ._render import render, save
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+REPORT_FILES = {
+    "metrics.json",
+    "confusion_matrix.png",
+    "learning_curves.png",
+    "misclassified.png",
+}
+
+
+def _check_report(folder):
+    assert {p.name for p in folder.iterdir()} == REPORT_FILES
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for name in REPORT_FILES - {"metrics.json"}:
+        data = (folder / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE)
+        with Image.open(folder / name) as img:
+            assert img.size[0] > 300
+    return metrics
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("digits")
+    model = folder / "model.joblib"
+    status = main(
+        [
+            "train",
+            "--epochs",
+            "6",
+            "--output",
+            str(model),
+            "--report-dir",
+            str(folder / "report"),
+            "--quiet",
+        ]
+    )
+    return status, folder, model
+
+
+def test_train_on_digits(digits_run, capsys):
+    status, folder, model = digits_run
+    assert status == 0
+    assert model.is_file()
+    metrics = _check_report(folder / "report")
+    assert metrics["dataset"] == "digits"
+    assert metrics["accuracy"] > 0.95
+    assert metrics["n_samples"] == 450
+    assert len(metrics["history"]) == 6
+    assert np.sum(metrics["confusion_matrix"]) == 450
+
+
+def test_no_arguments_trains_on_digits(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy: " in out
+    accuracy = float(out.split("test accuracy: ")[1].split()[0])
+    assert accuracy >= 0.98
+    assert "precision" in out
+    assert (tmp_path / "model.joblib").is_file()
+    _check_report(tmp_path / "digitnet-report")
+
+
+def test_evaluate_a_saved_model(digits_run, tmp_path, capsys):
+    _, folder, model = digits_run
+    trained = json.loads((folder / "report" / "metrics.json").read_text())
+    assert main(["evaluate", str(model), "--report-dir", str(tmp_path / "ev")]) == 0
+    metrics = _check_report(tmp_path / "ev")
+    assert metrics["accuracy"] == trained["accuracy"]  # same held-out split and model
+    assert f"test accuracy: {trained['accuracy']:.4f}" in capsys.readouterr().out
+
+
+def test_predict_digits_images(digits_run, tmp_path, capsys):
+    _, _, model = digits_run
+    bunch = load_digits()
+    rng = np.random.RandomState(0)
+    paths, labels = [], []
+    for i in range(20):
+        image = render(
+            bunch.images[-1 - i],
+            size=96,
+            canvas=160,
+            offset=(20 + i, 30),
+            dark_ink=i % 2 == 0,
+            rng=rng,
+        )
+        paths.append(str(save(image, tmp_path / f"d{i}.png")))
+        labels.append(int(bunch.target[-1 - i]))
+    assert main(["predict", str(model), *paths, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    predicted = [r["label"] for r in results]
+    assert np.mean(np.equal(predicted, labels)) >= 0.8
+    assert all(0 <= r["probability"] <= 1 for r in results)
+
+
+def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, capsys):
+    _, _, model = digits_run
+    good = save(
+        render(
+            load_digits().images[0],
+            size=64,
+            canvas=100,
+            offset=(10, 10),
+            dark_ink=True,
+            rng=np.random.RandomState(0),
+        ),
+        tmp_path / "zero.png",
+    )
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    blank = save(np.full((50, 50), 255, dtype=np.uint8), tmp_path / "blank.png")
+    status = main(
+        [
+            "predict",
+            str(model),
+            str(bad),
+            str(good),
+            str(blank),
+            str(tmp_path / "missing.jpg"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 1
+    assert f"{good}: 0 (p=" in captured.out
+    assert f"{bad}: error: cannot identify image file" in captured.err
+    assert f"{blank}: error: the image holds no visible ink" in captured.err
+    assert "missing.jpg: error:" in captured.err
+
+
+def test_clear_errors_exit_with_status_2(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nope.joblib")]) == 2
+    assert "digitnet evaluate: error:" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status = main(
+        [
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-home",
+            str(empty),
+            "--output",
+            "",
+            "--report-dir",
+            "",
+        ]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "MNIST files missing from" in err or "Could not download" in err
+
+
+def test_module_entry_point_and_version():
+    result = subprocess.run(
+        [sys.executable, "-m", "digitnet", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == f"digitnet {__version__}"
+
+
+# --------------------------------------------------------------------- MNIST
+
+
+@pytest.fixture(scope="module")
+def mnist_run(mnist_home, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    model = folder / "mnist.joblib"
+    status = main(
+        [
+            "train",
+            "--dataset",
+            "mnist",
+            "--epochs",
+            "1",
+            "--output",
+            str(model),
+            "--report-dir",
+            str(folder / "report"),
+            "--quiet",
+        ]
+    )
+    return status, folder, model
+
+
+def test_short_mnist_training_reaches_97_percent(mnist_run):
+    status, folder, _ = mnist_run
+    assert status == 0
+    metrics = _check_report(folder / "report")
+    assert metrics["dataset"] == "mnist"
+    assert metrics["n_samples"] == 10000
+    assert metrics["accuracy"] >= 0.97
+    assert {"valid_loss", "valid_acc"} <= set(metrics["history"][0])
+
+
+@pytest.mark.parametrize(
+    "dark_ink", [True, False], ids=["dark-on-light", "light-on-dark"]
+)
+def test_predict_mnist_photos_of_any_size_offset_and_polarity(
+    mnist_run, tmp_path, capsys, dark_ink
+):
+    _, _, model = mnist_run
+    test = fetch_mnist(subset="test", download_if_missing=False)
+    rng = np.random.RandomState(1)
+    paths, labels = [], []
+    for i in range(30):
+        size = [40, 90, 200, 400][i % 4]
+        canvas = int(size * rng.uniform(1.3, 2.2))
+        offset = tuple(rng.randint(0, canvas - size + 1, size=2))
+        image = render(
+            test.images[i],
+            size=size,
+            canvas=canvas,
+            offset=offset,
+            dark_ink=dark_ink,
+            rng=rng,
+            lighting=0.15 if i % 3 == 0 else 0.0,
+            specks=i % 3,
+        )
+        suffix = ".jpg" if i % 5 == 0 else ".png"
+        paths.append(str(save(image, tmp_path / f"m{i}{suffix}")))
+        labels.append(int(test.target[i]))
+    assert main(["predict", str(model), *paths, "--json"]) == 0
+    predicted = [r["label"] for r in json.loads(capsys.readouterr().out)]
+    assert np.mean(np.equal(predicted, labels)) >= 0.9
