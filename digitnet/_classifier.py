@@ -5,31 +5,14 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
-from skorch.helper import predefined_split
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._input import fit_scaling, infer_geometry, split_images, to_tensor
-from ._networks import ACTIVATIONS, build_module, resolve_architecture
-from ._progress import ProgressBar, TrainAccuracy
-from ._setup import (
-    device_on_load,
-    optimizer_params,
-    reset_learning_rate,
-    resolve_device,
-    schedule_callbacks,
-)
-from ._training import BatchIterator, Net, TensorDataset
-
-_PREDICT_BATCH_SIZE = 1024
-_SEED_MAX = np.iinfo(np.int32).max
+from ._fitting import check_images, fit_estimator
+from ._input import split_images, to_tensor
+from ._networks import ACTIVATIONS
+from ._setup import device_on_load
+from ._training import TensorDataset
 
 
 class DigitClassifier(ClassifierMixin, BaseEstimator):
@@ -322,236 +305,12 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, continuing=continuing)
-
-    def _check_architecture(self):
-        arch = self.architecture
-        if isinstance(arch, type) and not issubclass(arch, torch.nn.Module):
-            raise ValueError(
-                "The 'architecture' parameter of DigitClassifier must be 'auto', "
-                "'mlp', 'cnn', 'lenet5' or a torch.nn.Module subclass; got the "
-                f"class {arch.__name__} instead."
-            )
-
-    def _fit(self, X, y, sample_weight, *, continuing):
-        self._check_architecture()
-        X, image_shape = split_images(X)
-        X_in = X
-        X, y = validate_data(
-            self, X, y, reset=not continuing, dtype=(np.float32, np.float64)
-        )
-        check_classification_targets(y)
-        if continuing:
-            self._check_images(image_shape)
-            y_enc = self._encode(y)
-        else:
-            classes, y_enc = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    "DigitClassifier needs samples of at least 2 classes in y, but "
-                    f"y contains only one class: {classes[0]}."
-                )
-            self.classes_ = classes
-            geometry = infer_geometry(X.shape[1], image_shape)
-            self.architecture_, self.input_shape_ = resolve_architecture(
-                self.architecture, geometry
-            )
-        weights = self._sample_weights(X, y, sample_weight)
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, split_seed = rng.randint(_SEED_MAX, size=3)
-
-        owned = X.flags.owndata and not (
-            isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
-        )
-        if weights is not None and (weights == 0).any():
-            keep = weights > 0
-            X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
-        train_idx, valid_idx = self._split(y_enc, split_seed)
-        if valid_idx is not None:
-            X_valid, X, owned = X[valid_idx], X[train_idx], True
-        if not continuing:
-            w_train = np.ones(len(X)) if weights is None else weights[train_idx]
-            self.input_mean_, self.input_scale_ = fit_scaling(
-                X, w_train, per_feature=len(geometry) == 1
-            )
-        train_ds = self._dataset(X, y_enc[train_idx], weights, train_idx, device, owned)
-        valid_ds = None
-        if valid_idx is not None:
-            valid_ds = self._dataset(
-                X_valid, y_enc[valid_idx], weights, valid_idx, device, True
-            )
-        del X
-        generator = torch.Generator().manual_seed(int(shuffle_seed))
-        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(init_seed))
-            if continuing:
-                net = self.net_
-                if net.device != device:
-                    net.move_to(device)
-                n_batches = len(BatchIterator(train_ds, net.batch_size))
-                # skorch reads iterator_* settings from the attributes.
-                net.iterator_train__generator = generator
-                reset_learning_rate(net.optimizer_, self.learning_rate_init)
-                net.set_params(
-                    max_epochs=self.max_iter,
-                    train_split=None
-                    if valid_ds is None
-                    else predefined_split(valid_ds),
-                    callbacks=[
-                        *self._reporting_callbacks(),
-                        *schedule_callbacks(self, n_batches, self.max_iter),
-                    ],
-                )
-            else:
-                net = self._make_net(train_ds, valid_ds, generator, device)
-                net.initialize()
-            net.partial_fit(train_ds, None)
-        self._record(net, device)
-        return self
-
-    def _encode(self, y):
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains classes {unseen.tolist()} that were not seen in the "
-                f"first fit; expected a subset of {self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y)
-
-    def _sample_weights(self, X, y, sample_weight):
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        if self.class_weight is not None:
-            cw = compute_sample_weight(self.class_weight, y)
-            weights = cw if weights is None else weights * cw
-        if weights is not None and np.all(weights == weights[0]):
-            return None  # uniform weights: the plain (faster) loss is the same
-        return weights
-
-    def _split(self, y_enc, seed):
-        n = len(y_enc)
-        if not self.early_stopping:
-            return np.arange(n), None
-        n_valid = int(np.ceil(self.validation_fraction * n))
-        if n < 2 or n_valid >= n:
-            raise ValueError(
-                "early_stopping=True with validation_fraction="
-                f"{self.validation_fraction} leaves no training sample out of {n}; "
-                "use more data, a smaller validation_fraction or early_stopping=False."
-            )
-        counts = np.bincount(y_enc)
-        stratify = (
-            y_enc if counts[counts > 0].min() >= 2 and n_valid >= len(counts) else None
-        )
-        train_idx, valid_idx = train_test_split(
-            np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
-        )
-        return np.sort(train_idx), np.sort(valid_idx)
-
-    def _dataset(self, X, y_enc, weights, idx, device, owned):
-        tensor = to_tensor(
-            X,
-            self.input_mean_,
-            self.input_scale_,
-            self.input_shape_,
-            device,
-            copy=not owned,
-        )
-        w = (
-            None
-            if weights is None
-            else torch.as_tensor(weights[idx], dtype=torch.float32)
-        )
-        return TensorDataset(
-            tensor,
-            torch.as_tensor(y_enc, dtype=torch.long).to(device),
-            None if w is None else w.to(device),
-        )
-
-    def _reporting_callbacks(self):
-        # Before the stopping rule, which may end training at an epoch's end.
-        callbacks = [("train_acc", TrainAccuracy())]
-        if self.verbose >= 2:
-            callbacks.append(("progress", ProgressBar()))
-        return callbacks
-
-    def _make_net(self, train_ds, valid_ds, generator, device):
-        n_train = len(train_ds)
-        batch_size = min(128, n_train) if self.batch_size == "auto" else self.batch_size
-        batch_size = min(batch_size, n_train)
-        module = build_module(
-            self.architecture_,
-            input_shape=self.input_shape_,
-            n_classes=len(self.classes_),
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            activation=self.activation,
-            dropout=self.dropout,
-            module_params=self.module_params,
-        )
-        optimizer, optimizer_kwargs = optimizer_params(self)
-        n_batches = -(-n_train // batch_size)
-        return Net(
-            module=module,
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=optimizer,
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            iterator_train=BatchIterator,
-            iterator_valid=BatchIterator,
-            iterator_train__shuffle=self.shuffle,
-            iterator_train__generator=generator,
-            iterator_valid__batch_size=max(batch_size, _PREDICT_BATCH_SIZE),
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=[
-                *self._reporting_callbacks(),
-                *schedule_callbacks(self, n_batches, self.max_iter),
-            ],
-            device=device,
-            verbose=int(self.verbose == 1),
-            **optimizer_kwargs,
-        )
-
-    def _record(self, net, device):
-        self.net_ = net
-        self.device_ = device
-        self.history_ = [
-            {
-                key: value.item() if isinstance(value, np.generic) else value
-                for key, value in epoch.items()
-                if key != "batches"
-            }
-            for epoch in net.history
-        ]
-        self.n_iter_ = len(self.history_)
-        self.loss_curve_ = [epoch["train_loss"] for epoch in self.history_]
-        self.best_loss_ = min(self.loss_curve_)
-        scores = [epoch.get("valid_acc") for epoch in self.history_]
-        if self.early_stopping and None not in scores:
-            self.validation_scores_ = scores
-            self.best_validation_score_ = max(scores)
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-
-    # -------------------------------------------------------------- predict
-    def _check_images(self, image_shape):
-        if image_shape is not None and image_shape != self.input_shape_:
-            raise ValueError(
-                f"X holds images of shape {tuple(image_shape)}, but "
-                f"{type(self).__name__} was fitted on inputs of shape "
-                f"{tuple(self.input_shape_)}."
-            )
+        return fit_estimator(self, X, y, sample_weight, continuing=continuing)
 
     def _logits(self, X):
         check_is_fitted(self)
         X, image_shape = split_images(X)
-        self._check_images(image_shape)
+        check_images(self, image_shape)
         X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
 
         def prepare(chunk):

@@ -1,0 +1,259 @@
+"""How DigitClassifier trains: data preparation, the skorch net, fitted state.
+
+Functions take the estimator (``est``) and read its parameters; ``fit_estimator``
+sets its fitted attributes.
+"""
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+from skorch.helper import predefined_split
+
+from ._input import fit_scaling, infer_geometry, split_images, to_tensor
+from ._networks import build_module, resolve_architecture
+from ._progress import ProgressBar, TrainAccuracy
+from ._setup import (
+    optimizer_params,
+    reset_learning_rate,
+    resolve_device,
+    schedule_callbacks,
+)
+from ._training import BatchIterator, Net, TensorDataset
+
+PREDICT_BATCH_SIZE = 1024
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def check_images(est, image_shape):
+    """Images passed after fitting must have the fitted shape."""
+    if image_shape is not None and image_shape != est.input_shape_:
+        raise ValueError(
+            f"X holds images of shape {tuple(image_shape)}, but "
+            f"{type(est).__name__} was fitted on inputs of shape "
+            f"{tuple(est.input_shape_)}."
+        )
+
+
+def check_architecture(est):
+    arch = est.architecture
+    if isinstance(arch, type) and not issubclass(arch, torch.nn.Module):
+        raise ValueError(
+            "The 'architecture' parameter of DigitClassifier must be 'auto', "
+            "'mlp', 'cnn', 'lenet5' or a torch.nn.Module subclass; got the "
+            f"class {arch.__name__} instead."
+        )
+
+
+def fit_estimator(est, X, y, sample_weight, *, continuing):
+    """Validate, prepare and train; set ``est``'s fitted attributes."""
+    check_architecture(est)
+    X, image_shape = split_images(X)
+    X_in = X
+    X, y = validate_data(
+        est, X, y, reset=not continuing, dtype=(np.float32, np.float64)
+    )
+    check_classification_targets(y)
+    if continuing:
+        check_images(est, image_shape)
+        y_enc = encode(est, y)
+    else:
+        classes, y_enc = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                "DigitClassifier needs samples of at least 2 classes in y, but "
+                f"y contains only one class: {classes[0]}."
+            )
+        est.classes_ = classes
+        geometry = infer_geometry(X.shape[1], image_shape)
+        est.architecture_, est.input_shape_ = resolve_architecture(
+            est.architecture, geometry
+        )
+    weights = sample_weights(est, X, y, sample_weight)
+    device = resolve_device(est.device)
+    rng = check_random_state(est.random_state)
+    init_seed, shuffle_seed, split_seed = rng.randint(_SEED_MAX, size=3)
+
+    owned = X.flags.owndata and not (
+        isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
+    )
+    if weights is not None and (weights == 0).any():
+        keep = weights > 0
+        X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
+    train_idx, valid_idx = split(est, y_enc, split_seed)
+    if valid_idx is not None:
+        X_valid, X, owned = X[valid_idx], X[train_idx], True
+    if not continuing:
+        w_train = np.ones(len(X)) if weights is None else weights[train_idx]
+        est.input_mean_, est.input_scale_ = fit_scaling(
+            X, w_train, per_feature=len(geometry) == 1
+        )
+    train_ds = dataset(est, X, y_enc[train_idx], weights, train_idx, device, owned)
+    valid_ds = None
+    if valid_idx is not None:
+        valid_ds = dataset(
+            est, X_valid, y_enc[valid_idx], weights, valid_idx, device, True
+        )
+    del X
+    generator = torch.Generator().manual_seed(int(shuffle_seed))
+    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(init_seed))
+        if continuing:
+            net = est.net_
+            if net.device != device:
+                net.move_to(device)
+            n_batches = len(BatchIterator(train_ds, net.batch_size))
+            # skorch reads iterator_* settings from the attributes.
+            net.iterator_train__generator = generator
+            reset_learning_rate(net.optimizer_, est.learning_rate_init)
+            net.set_params(
+                max_epochs=est.max_iter,
+                train_split=None if valid_ds is None else predefined_split(valid_ds),
+                callbacks=[
+                    *reporting_callbacks(est),
+                    *schedule_callbacks(est, n_batches, est.max_iter),
+                ],
+            )
+        else:
+            net = make_net(est, train_ds, valid_ds, generator, device)
+            net.initialize()
+        net.partial_fit(train_ds, None)
+    record(est, net, device)
+    return est
+
+
+def encode(est, y):
+    unseen = np.setdiff1d(y, est.classes_)
+    if unseen.size:
+        raise ValueError(
+            f"y contains classes {unseen.tolist()} that were not seen in the "
+            f"first fit; expected a subset of {est.classes_.tolist()}."
+        )
+    return np.searchsorted(est.classes_, y)
+
+
+def sample_weights(est, X, y, sample_weight):
+    weights = None
+    if sample_weight is not None:
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    if est.class_weight is not None:
+        cw = compute_sample_weight(est.class_weight, y)
+        weights = cw if weights is None else weights * cw
+    if weights is not None and np.all(weights == weights[0]):
+        return None  # uniform weights: the plain (faster) loss is the same
+    return weights
+
+
+def split(est, y_enc, seed):
+    n = len(y_enc)
+    if not est.early_stopping:
+        return np.arange(n), None
+    n_valid = int(np.ceil(est.validation_fraction * n))
+    if n < 2 or n_valid >= n:
+        raise ValueError(
+            "early_stopping=True with validation_fraction="
+            f"{est.validation_fraction} leaves no training sample out of {n}; "
+            "use more data, a smaller validation_fraction or early_stopping=False."
+        )
+    counts = np.bincount(y_enc)
+    stratify = (
+        y_enc if counts[counts > 0].min() >= 2 and n_valid >= len(counts) else None
+    )
+    train_idx, valid_idx = train_test_split(
+        np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+    )
+    return np.sort(train_idx), np.sort(valid_idx)
+
+
+def dataset(est, X, y_enc, weights, idx, device, owned):
+    tensor = to_tensor(
+        X,
+        est.input_mean_,
+        est.input_scale_,
+        est.input_shape_,
+        device,
+        copy=not owned,
+    )
+    w = None if weights is None else torch.as_tensor(weights[idx], dtype=torch.float32)
+    return TensorDataset(
+        tensor,
+        torch.as_tensor(y_enc, dtype=torch.long).to(device),
+        None if w is None else w.to(device),
+    )
+
+
+def reporting_callbacks(est):
+    # Before the stopping rule, which may end training at an epoch's end.
+    callbacks = [("train_acc", TrainAccuracy())]
+    if est.verbose >= 2:
+        callbacks.append(("progress", ProgressBar()))
+    return callbacks
+
+
+def make_net(est, train_ds, valid_ds, generator, device):
+    n_train = len(train_ds)
+    batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
+    batch_size = min(batch_size, n_train)
+    module = build_module(
+        est.architecture_,
+        input_shape=est.input_shape_,
+        n_classes=len(est.classes_),
+        hidden_layer_sizes=est.hidden_layer_sizes,
+        activation=est.activation,
+        dropout=est.dropout,
+        module_params=est.module_params,
+    )
+    optimizer, optimizer_kwargs = optimizer_params(est)
+    n_batches = -(-n_train // batch_size)
+    return Net(
+        module=module,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=optimizer,
+        lr=est.learning_rate_init,
+        max_epochs=est.max_iter,
+        batch_size=batch_size,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        iterator_train__shuffle=est.shuffle,
+        iterator_train__generator=generator,
+        iterator_valid__batch_size=max(batch_size, PREDICT_BATCH_SIZE),
+        train_split=None if valid_ds is None else predefined_split(valid_ds),
+        callbacks=[
+            *reporting_callbacks(est),
+            *schedule_callbacks(est, n_batches, est.max_iter),
+        ],
+        device=device,
+        verbose=int(est.verbose == 1),
+        **optimizer_kwargs,
+    )
+
+
+def record(est, net, device):
+    est.net_ = net
+    est.device_ = device
+    est.history_ = [
+        {
+            key: value.item() if isinstance(value, np.generic) else value
+            for key, value in epoch.items()
+            if key != "batches"
+        }
+        for epoch in net.history
+    ]
+    est.n_iter_ = len(est.history_)
+    est.loss_curve_ = [epoch["train_loss"] for epoch in est.history_]
+    est.best_loss_ = min(est.loss_curve_)
+    scores = [epoch.get("valid_acc") for epoch in est.history_]
+    if est.early_stopping and None not in scores:
+        est.validation_scores_ = scores
+        est.best_validation_score_ = max(scores)
+    else:
+        est.validation_scores_ = None
+        est.best_validation_score_ = None
+
+
+# -------------------------------------------------------------- predict
