@@ -1,0 +1,197 @@
+"""Epoch time of DigitClassifier vs a plain PyTorch loop vs vanilla skorch.
+
+Same module (digitnet's CNN), same data, batch size 128, Adam at a constant
+learning rate, no validation. The three are run in alternating rounds so that
+machine noise hits them alike; each figure is the median over rounds of the
+mean epoch time (the first epoch of each run, a warm-up, is left out).
+
+    python benchmarks/epoch_overhead.py [--quick] [--rounds N]
+
+Prints a table and writes docs/benchmarks.md (the epoch-overhead section).
+"""
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import skorch
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNetClassifier
+
+import digitnet
+from digitnet import CNN, DigitClassifier
+from digitnet.datasets import fetch_mnist, load_digits
+
+BATCH = 128
+LR = 1e-3
+
+
+def plain_loop(X, y, epochs, seed):
+    """The reference: a hand-written loop over pre-made tensors."""
+    torch.manual_seed(seed)
+    side = int(np.sqrt(X.shape[1]))
+    Xt = torch.tensor((X - X.mean()) / X.std(), dtype=torch.float32).reshape(
+        -1, 1, side, side
+    )
+    yt = torch.tensor(y)
+    model = CNN((1, side, side), 10)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        for idx in torch.randperm(len(Xt)).split(BATCH):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            loss.item()  # the per-batch loss a training loop reports
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def ours(X, y, epochs, seed):
+    clf = DigitClassifier(
+        architecture="cnn",
+        batch_size=BATCH,
+        learning_rate="constant",
+        learning_rate_init=LR,
+        max_iter=epochs,
+        random_state=seed,
+        tol=0.0,
+        n_iter_no_change=epochs,
+    )
+    clf.fit(X, y)
+    return [h["dur"] for h in clf.history_]
+
+
+def vanilla_skorch(X, y, epochs, seed):
+    torch.manual_seed(seed)
+    side = int(np.sqrt(X.shape[1]))
+    Xs = ((X - X.mean()) / X.std()).astype(np.float32).reshape(-1, 1, side, side)
+    net = NeuralNetClassifier(
+        CNN,
+        module__input_shape=(1, side, side),
+        module__n_classes=10,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=LR,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+    )
+    net.fit(Xs, y.astype(np.int64))
+    return [h["dur"] for h in net.history]
+
+
+def measure(X, y, epochs, rounds):
+    runners = {
+        "plain loop": plain_loop,
+        "DigitClassifier": ours,
+        "vanilla skorch": vanilla_skorch,
+    }
+    per_round = {name: [] for name in runners}
+    for r in range(rounds):
+        for name, run in runners.items():
+            times = run(X, y, epochs + 1, seed=r)[1:]  # drop the warm-up epoch
+            per_round[name].append(float(np.mean(times)))
+            print(
+                f"  round {r + 1}/{rounds} {name:16s} "
+                f"{per_round[name][-1]:.3f} s/epoch",
+                file=sys.stderr,
+                flush=True,
+            )
+    return {name: statistics.median(v) for name, v in per_round.items()}
+
+
+def environment():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"CPU: {cpu}; torch threads: {torch.get_num_threads()}; Python "
+        f"{platform.python_version()}; torch {torch.__version__}; skorch "
+        f"{skorch.__version__}; scikit-learn {sklearn.__version__}; digitnet "
+        f"{digitnet.__version__}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="12,000 MNIST images, fewer epochs"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).parents[1] / "docs" / "benchmarks.md",
+    )
+    args = parser.parse_args(argv)
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    X_mnist, y_mnist = fetch_mnist(subset="train", return_X_y=True)
+    n_mnist = 12000 if args.quick else len(y_mnist)
+    cases = [
+        (
+            "digits (1,797 x 8x8)",
+            X_digits.astype(np.float64),
+            y_digits,
+            5 if args.quick else 10,
+        ),
+        (
+            f"MNIST ({n_mnist:,} x 28x28)",
+            X_mnist[:n_mnist].astype(np.float64),
+            y_mnist[:n_mnist],
+            2,
+        ),
+    ]
+    rows = []
+    for label, X, y, epochs in cases:
+        print(
+            f"{label}: {args.rounds} rounds of {epochs} timed epochs", file=sys.stderr
+        )
+        t = measure(X, y, epochs, args.rounds)
+        rows.append((label, t["plain loop"], t["DigitClassifier"], t["vanilla skorch"]))
+
+    header = (
+        "| data | plain loop (s/epoch) | DigitClassifier (s/epoch) | vanilla skorch "
+        "(s/epoch) | ours / plain | vanilla skorch / ours |"
+    )
+    lines = [header, "|" + " --- |" * 6]
+    for label, plain, our, vanilla in rows:
+        lines.append(
+            f"| {label} | {plain:.3f} | {our:.3f} | {vanilla:.3f} | "
+            f"{our / plain:.2f} | {vanilla / our:.2f} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    command = "python benchmarks/epoch_overhead.py" + (" --quick" if args.quick else "")
+    text = (
+        "# Benchmarks\n\n"
+        "## Epoch overhead: DigitClassifier vs a plain loop vs vanilla skorch\n\n"
+        f"`{command}` (rounds: {args.rounds}; median over rounds of the mean epoch "
+        "time, warm-up epoch excluded; same CNN, batch 128, Adam, constant learning "
+        "rate, no validation).\n\n"
+        f"{table}\n\n{environment()}\n"
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
