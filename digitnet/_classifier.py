@@ -120,6 +120,13 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss (``"balanced"``: inversely
         proportional to class frequencies), multiplied into ``sample_weight``.
+    augment : bool or dict, default=False
+        Random small affine transforms of every training batch of images, on
+        the training device: rotations up to 10 degrees, shifts up to 10% of
+        the side, size changes up to 10%. A dict sets the strengths, e.g.
+        ``{"rotation": 15, "shift": 0.08, "scale": 0.15}``. Ignored for tables.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss, in [0, 1).
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:N"`` or ``"mps"``. A pickled model re-resolves ``"auto"`` where
@@ -223,6 +230,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [None, dict, StrOptions({"balanced"})],
+        "augment": ["boolean", dict],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "device": [str],
     }
 
@@ -254,6 +263,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         class_weight=None,
+        augment=False,
+        label_smoothing=0.0,
         device="auto",
     ):
         self.architecture = architecture
@@ -281,6 +292,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
+        self.augment = augment
+        self.label_smoothing = label_smoothing
         self.device = device
 
     # ------------------------------------------------------------------ fit

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.helper import predefined_split
 
+from ._augment import make_augmentation
 from ._input import fit_scaling, infer_geometry, split_images, to_tensor
 from ._networks import build_module, resolve_architecture
 from ._progress import ProgressBar, TrainAccuracy
@@ -74,7 +75,7 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
     weights = sample_weights(est, X, y, sample_weight)
     device = resolve_device(est.device)
     rng = check_random_state(est.random_state)
-    init_seed, shuffle_seed, split_seed = rng.randint(_SEED_MAX, size=3)
+    init_seed, shuffle_seed, split_seed, augment_seed = rng.randint(_SEED_MAX, size=4)
 
     owned = X.flags.owndata and not (
         isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
@@ -98,6 +99,9 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
         )
     del X
     generator = torch.Generator().manual_seed(int(shuffle_seed))
+    transform = make_augmentation(
+        est.augment, torch.Generator().manual_seed(int(augment_seed))
+    )
     devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(init_seed))
@@ -108,6 +112,7 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
             n_batches = len(BatchIterator(train_ds, net.batch_size))
             # skorch reads iterator_* settings from the attributes.
             net.iterator_train__generator = generator
+            net.iterator_train__transform = transform
             reset_learning_rate(net.optimizer_, est.learning_rate_init)
             net.set_params(
                 max_epochs=est.max_iter,
@@ -118,7 +123,7 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
                 ],
             )
         else:
-            net = make_net(est, train_ds, valid_ds, generator, device)
+            net = make_net(est, train_ds, valid_ds, generator, transform, device)
             net.initialize()
         net.partial_fit(train_ds, None)
     record(est, net, device)
@@ -195,7 +200,7 @@ def reporting_callbacks(est):
     return callbacks
 
 
-def make_net(est, train_ds, valid_ds, generator, device):
+def make_net(est, train_ds, valid_ds, generator, transform, device):
     n_train = len(train_ds)
     batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
     batch_size = min(batch_size, n_train)
@@ -213,6 +218,7 @@ def make_net(est, train_ds, valid_ds, generator, device):
     return Net(
         module=module,
         criterion=torch.nn.CrossEntropyLoss,
+        criterion__label_smoothing=est.label_smoothing,
         optimizer=optimizer,
         lr=est.learning_rate_init,
         max_epochs=est.max_iter,
@@ -221,6 +227,7 @@ def make_net(est, train_ds, valid_ds, generator, device):
         iterator_valid=BatchIterator,
         iterator_train__shuffle=est.shuffle,
         iterator_train__generator=generator,
+        iterator_train__transform=transform,
         iterator_valid__batch_size=max(batch_size, PREDICT_BATCH_SIZE),
         train_split=None if valid_ds is None else predefined_split(valid_ds),
         callbacks=[

@@ -1,0 +1,70 @@
+"""Data augmentation on whole batches, with torch ops on the training device."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+#: Default strengths of ``augment=True``.
+DEFAULT_AUGMENT = {"rotation": 10.0, "shift": 0.1, "scale": 0.1}
+
+
+class RandomAffine:
+    """Random small rotations, shifts and scalings of a batch of images.
+
+    One ``affine_grid`` + ``grid_sample`` call per batch, on the batch's device;
+    no per-sample Python. Pixels shifted in from outside repeat the border
+    (the background of digit images).
+
+    Parameters
+    ----------
+    rotation : float, default=10.0
+        Maximum rotation in degrees (uniform in ``[-rotation, rotation]``).
+    shift : float, default=0.1
+        Maximum shift as a fraction of the image side, along each axis.
+    scale : float, default=0.1
+        Maximum relative change of size (uniform in ``[1 - scale, 1 + scale]``).
+    generator : torch.Generator, default=None
+        Source of the random parameters (a CPU generator).
+    """
+
+    def __init__(self, rotation=10.0, shift=0.1, scale=0.1, generator=None):
+        self.rotation = rotation
+        self.shift = shift
+        self.scale = scale
+        self.generator = generator
+
+    def _uniform(self, n, bound):
+        return (torch.rand(n, generator=self.generator) * 2 - 1) * bound
+
+    def __call__(self, x):
+        if x.ndim != 4:
+            return x  # tables are not images: nothing to transform
+        n = x.shape[0]
+        angle = self._uniform(n, math.radians(self.rotation))
+        zoom = 1 + self._uniform(n, self.scale)
+        # affine_grid maps output to input coordinates in [-1, 1]: the inverse
+        # transform, so dividing by the zoom enlarges the digit.
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        tx, ty = self._uniform(n, 2 * self.shift), self._uniform(n, 2 * self.shift)
+        theta = torch.stack(
+            [torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1
+        ).to(device=x.device, dtype=x.dtype)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def make_augmentation(augment, generator):
+    """The batch transform for the ``augment`` parameter (None when off)."""
+    if augment is False or augment is None:
+        return None
+    params = dict(DEFAULT_AUGMENT)
+    if isinstance(augment, dict):
+        unknown = set(augment) - set(DEFAULT_AUGMENT)
+        if unknown:
+            raise ValueError(
+                f"augment has keys {sorted(unknown)}; expected a subset of "
+                f"{sorted(DEFAULT_AUGMENT)}."
+            )
+        params.update(augment)
+    return RandomAffine(**params, generator=generator)

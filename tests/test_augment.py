@@ -1,0 +1,70 @@
+"""Batch augmentation and label smoothing."""
+
+import numpy as np
+import pytest
+import torch
+
+from digitnet import DigitClassifier
+from digitnet._augment import RandomAffine
+
+
+def test_zero_strength_affine_is_the_identity():
+    x = torch.rand(4, 1, 28, 28)
+    out = RandomAffine(rotation=0, shift=0, scale=0)(x)
+    torch.testing.assert_close(out, x, atol=1e-5, rtol=0)
+
+
+def test_shift_moves_the_centre_of_mass_by_at_most_the_bound():
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, :, 12:16, 12:16] = 1.0
+    gen = torch.Generator().manual_seed(0)
+    out = RandomAffine(rotation=0, shift=0.1, scale=0, generator=gen)(x)
+    grid = torch.arange(28.0)
+    mass = out.sum(dim=(1, 2, 3))
+    cy = (out.sum(dim=3).squeeze(1) * grid).sum(1) / mass
+    cx = (out.sum(dim=2).squeeze(1) * grid).sum(1) / mass
+    moved = torch.maximum((cy - 13.5).abs(), (cx - 13.5).abs())
+    assert moved.max() <= 0.1 * 28 + 0.5
+    assert moved.max() > 1.0  # it does move
+    assert out.shape == x.shape
+
+
+def test_tables_are_left_alone():
+    x = torch.rand(8, 5)
+    assert RandomAffine()(x) is x
+
+
+def test_augmented_training_is_seeded_and_differs(small_digits):
+    X_train, X_test, y_train, y_test = small_digits
+    params = dict(max_iter=4, random_state=0)
+    a = DigitClassifier(augment=True, **params).fit(X_train, y_train)
+    b = DigitClassifier(augment=True, **params).fit(X_train, y_train)
+    plain = DigitClassifier(**params).fit(X_train, y_train)
+    np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
+    assert a.loss_curve_ != plain.loss_curve_
+    assert a.score(X_test, y_test) > 0.85
+
+
+def test_augment_dict_sets_strengths_and_rejects_unknown_keys(small_digits):
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(augment={"rotation": 5.0}, max_iter=1).fit(X_train, y_train)
+    transform = clf.net_.iterator_train__transform
+    assert (transform.rotation, transform.shift) == (5.0, 0.1)
+    with pytest.raises(ValueError, match=r"augment has keys \['shear'\]"):
+        DigitClassifier(augment={"shear": 3}, max_iter=1).fit(X_train, y_train)
+
+
+def test_label_smoothing_reaches_the_loss(small_digits):
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(label_smoothing=0.2, max_iter=6, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.net_.criterion_.label_smoothing == 0.2
+    # With smoothing eps over K classes the loss cannot fall below the entropy
+    # of the smoothed target.
+    eps, k = 0.2, 10
+    floor = -(1 - eps + eps / k) * np.log(1 - eps + eps / k) - (k - 1) * (
+        eps / k
+    ) * np.log(eps / k)
+    assert min(clf.loss_curve_) >= floor - 1e-3
+    plain = DigitClassifier(max_iter=6, random_state=0).fit(X_train, y_train)
+    assert min(plain.loss_curve_) < floor
