@@ -6,7 +6,8 @@ like any scikit-learn classifier.
 
 from ._classifier import DigitClassifier
 from ._networks import CNN, MLP, LeNet5
+from ._presets import PRESETS
 
 __version__ = "0.1.0"
 
-__all__ = ["CNN", "MLP", "DigitClassifier", "LeNet5", "__version__"]
+__all__ = ["CNN", "MLP", "PRESETS", "DigitClassifier", "LeNet5", "__version__"]

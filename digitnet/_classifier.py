@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -324,7 +323,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X, image_shape = split_images(X)
         check_images(self, image_shape)
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        X = validate_data(self, X, reset=False, dtype="numeric")
 
         def prepare(chunk):
             return to_tensor(

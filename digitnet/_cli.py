@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from . import __version__
 from ._classifier import DigitClassifier
 from ._images import image_to_features, read_image
+from ._presets import PRESETS
 from ._reports import evaluate, write_report
 from .datasets import fetch_mnist, load_digits
 
@@ -59,8 +60,9 @@ def _train(args):
     validation = args.validation
     if validation is None:
         validation = args.dataset == "mnist"
-    params = dict(
-        architecture=args.architecture,
+    params = dict(PRESETS[args.preset]) if args.preset else {}
+    params.update(
+        architecture=args.architecture or params.get("architecture", "auto"),
         device=args.device,
         random_state=args.seed,
         verbose=0 if args.quiet else 2,
@@ -71,9 +73,11 @@ def _train(args):
     if validation:
         # Validation curves and the best epoch's weights, without stopping early.
         params["n_iter_no_change"] = params.get("max_iter", DigitClassifier().max_iter)
+    if args.augment:
+        params["augment"] = True
     model = DigitClassifier(**params)
     print(
-        f"training {args.architecture} on {args.dataset}: {len(y_train)} images, "
+        f"training {params['architecture']} on {args.dataset}: {len(y_train)} images, "
         f"{len(y_test)} held out",
         file=sys.stderr,
     )
@@ -194,7 +198,20 @@ def build_parser():
     train = sub.add_parser("train", help="train a model and report on held-out data")
     data_args(train, "digits")
     train.add_argument(
-        "--architecture", choices=["auto", "mlp", "cnn", "lenet5"], default="auto"
+        "--architecture",
+        choices=["auto", "mlp", "cnn", "lenet5"],
+        default=None,
+        help="network (default: the preset's, else auto)",
+    )
+    train.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="a named parameter set: fast (a small CNN, 2 epochs) or accurate "
+        "(augmentation, 20 epochs); other options override it",
+    )
+    train.add_argument(
+        "--augment", action="store_true", help="random affine augmentation"
     )
     train.add_argument(
         "--epochs", type=int, default=None, help="epochs (default: the estimator's)"

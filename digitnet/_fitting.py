@@ -53,9 +53,7 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
     check_architecture(est)
     X, image_shape = split_images(X)
     X_in = X
-    X, y = validate_data(
-        est, X, y, reset=not continuing, dtype=(np.float32, np.float64)
-    )
+    X, y = validate_data(est, X, y, reset=not continuing, dtype="numeric")
     check_classification_targets(y)
     if continuing:
         check_images(est, image_shape)

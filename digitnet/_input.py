@@ -51,27 +51,35 @@ def infer_geometry(n_features, image_shape=None):
 def fit_scaling(X, sample_weight, per_feature):
     """Weighted mean and scale of ``X``, each of shape ``(n_features,)``.
 
-    One mean and scale over all values unless ``per_feature``. Computed in
-    float64 in two passes over row chunks, so memory stays bounded and large
-    offsets do not cancel.
+    One mean and scale over all values unless ``per_feature``. Two passes over
+    row chunks, so memory stays bounded and large offsets do not cancel. Tables
+    are computed in float64; images (small-range pixels) in float32 chunks with
+    float64 accumulation of the row sums.
     """
     n_samples, n_features = X.shape
     w = np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
 
-    def weighted_sum(fn):
-        acc = np.zeros(n_features)
+    def chunks(dtype):
         for start in range(0, n_samples, _CHUNK):
-            chunk = np.asarray(X[start : start + _CHUNK], dtype=np.float64)
-            acc += w[start : start + _CHUNK] @ fn(chunk)
-        return acc
+            stop = start + _CHUNK
+            yield w[start:stop], np.asarray(X[start:stop], dtype=dtype)
 
-    mean = weighted_sum(lambda c: c) / total
-    if not per_feature:
-        mean = np.full(n_features, mean.mean())
-    var = weighted_sum(lambda c: (c - mean) ** 2) / total
-    if not per_feature:
-        var = np.full(n_features, var.mean())
+    if per_feature:
+        mean = sum(wc @ c for wc, c in chunks(np.float64)) / total
+        var = sum(wc @ (c - mean) ** 2 for wc, c in chunks(np.float64)) / total
+    else:
+        size = total * n_features
+        value = sum(
+            wc @ c.sum(axis=1, dtype=np.float64) for wc, c in chunks(np.float32)
+        )
+        center = np.float32(value / size)
+        spread = sum(
+            wc @ np.square(c - center).sum(axis=1, dtype=np.float64)
+            for wc, c in chunks(np.float32)
+        )
+        mean = np.full(n_features, value / size)
+        var = np.full(n_features, spread / size)
     scale = np.sqrt(var)
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
     scale[scale <= tiny] = 1.0

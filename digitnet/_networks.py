@@ -123,6 +123,10 @@ class CNN(nn.Module):
         Number of filters of each convolutional block.
     kernel_size : int, default=3
         Side of the square convolution kernels (odd).
+    stem_stride : int, default=1
+        Stride of the first convolution. 2 halves the resolution at once
+        instead of convolving and pooling at full resolution: about twice as
+        fast on 28x28 images, for a little accuracy.
 
     Examples
     --------
@@ -141,21 +145,27 @@ class CNN(nn.Module):
         dropout=0.25,
         channels=(32, 64),
         kernel_size=3,
+        stem_stride=1,
     ):
         super().__init__()
         in_channels, height, width = input_shape
         layers = []
         for i, out_channels in enumerate(channels):
+            stride = stem_stride if i == 0 else 1
             layers.append(
                 nn.Conv2d(
                     in_channels,
                     out_channels,
                     kernel_size,
+                    stride=stride,
                     padding=kernel_size // 2,
                     bias=False,
                 )
             )
-            if min(height, width) >= 16 or i == len(channels) - 1:
+            height, width = -(-height // stride), -(-width // stride)
+            if stride > 1 and i < len(channels) - 1:
+                pass  # the strided stem already reduced the resolution
+            elif min(height, width) >= 16 or i == len(channels) - 1:
                 # Pooling before normalisation: 4x less work for batch norm.
                 pool, (height, width) = _pool(height, width)
                 layers.append(pool)

@@ -68,3 +68,30 @@ def test_label_smoothing_reaches_the_loss(small_digits):
     assert min(clf.loss_curve_) >= floor - 1e-3
     plain = DigitClassifier(max_iter=6, random_state=0).fit(X_train, y_train)
     assert min(plain.loss_curve_) < floor
+
+
+def test_presets_are_plain_parameter_sets(digits):
+    from sklearn.base import clone
+
+    from digitnet import PRESETS
+
+    X_train, X_test, y_train, y_test = digits
+    fast = DigitClassifier(**PRESETS["fast"], random_state=0)
+    assert clone(fast).get_params()["module_params"] == {
+        "channels": (16, 32),
+        "stem_stride": 2,
+    }
+    fast.set_params(max_iter=6).fit(X_train, y_train)  # tuned for MNIST's 60k
+    assert fast.score(X_test, y_test) > 0.9
+    accurate = DigitClassifier(**PRESETS["accurate"])
+    assert accurate.augment is True
+
+
+def test_strided_stem_halves_resolution_without_pooling():
+    from digitnet import CNN
+
+    net = CNN((1, 28, 28), 10, channels=(16, 32), stem_stride=2)
+    pools = [m for m in net.features if isinstance(m, torch.nn.MaxPool2d)]
+    assert len(pools) == 1  # only after the last block: 28 -> 14 -> 7
+    assert net.head[0].in_features == 32 * 7 * 7
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
