@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._fitting import check_images, fit_estimator
+from ._fitting import check_images, fit_estimator, place
 from ._input import split_images, to_tensor
 from ._networks import ACTIVATIONS
 from ._setup import device_on_load
@@ -390,7 +390,5 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "net_" in state:
-            target = device_on_load(self.device, self.device_)
-            if target != self.net_.device:
-                self.net_.move_to(target)
-            self.device_ = target
+            self.device_ = device_on_load(self.device, self.device_)
+            place(self.net_, self.device_)

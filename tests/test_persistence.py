@@ -57,6 +57,7 @@ def _as_if_fitted_on(model, device):
     model.set_params(device=device)
     model.device_ = device
     model.net_.device = device
+    model.net_.iterator_valid__batch_size = 2048  # what an accelerator uses
     return model
 
 
@@ -80,6 +81,7 @@ def test_auto_device_model_from_a_gpu_loads_silently_on_cpu(
         restored = pickle.loads(data)
     assert restored.device_ == "cpu"
     assert restored.net_.device == "cpu"
+    assert restored.net_.iterator_valid__batch_size == 256  # the CPU's batches
     np.testing.assert_array_equal(
         restored.predict_proba(X_test), fitted.predict_proba(X_test)
     )

@@ -1,0 +1,99 @@
+"""What users would otherwise run: a plain PyTorch loop and vanilla skorch."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin
+from skorch import NeuralNetClassifier
+
+from digitnet import CNN
+
+MNIST_MEAN, MNIST_STD = 0.1307 * 255, 0.3081 * 255
+
+
+def _images(X, mean, std):
+    side = int(np.sqrt(X.shape[1]))
+    return ((np.asarray(X, np.float32) - mean) / std).reshape(-1, 1, side, side)
+
+
+class PlainLoop(ClassifierMixin, BaseEstimator):
+    """digitnet's CNN in a hand-written loop: Adam, one-cycle, batch 128."""
+
+    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0):
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def fit(self, X, y):
+        torch.manual_seed(self.seed)
+        self.mean_, self.std_ = float(np.mean(X)), float(np.std(X))
+        Xt = torch.from_numpy(_images(X, self.mean_, self.std_))
+        yt = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        self.classes_ = np.unique(y)
+        self.module_ = CNN(tuple(Xt.shape[1:]), len(self.classes_))
+        opt = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        steps = self.epochs * -(-len(Xt) // self.batch_size)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=steps)
+        self.module_.train()
+        for _ in range(self.epochs):
+            for idx in torch.randperm(len(Xt)).split(self.batch_size):
+                opt.zero_grad()
+                loss = F.cross_entropy(self.module_(Xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+                sched.step()
+        return self
+
+    def predict(self, X):
+        """A plain ``module(x)`` loop in inference mode, batches of 1024."""
+        Xt = torch.from_numpy(_images(X, self.mean_, self.std_))
+        self.module_.eval()
+        with torch.inference_mode():
+            out = [self.module_(b).argmax(1) for b in Xt.split(1024)]
+        return self.classes_[torch.cat(out).numpy()]
+
+
+class VanillaSkorch(ClassifierMixin, BaseEstimator):
+    """skorch's NeuralNetClassifier as documented: arrays in, DataLoader batches."""
+
+    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0):
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.seed = seed
+
+    def fit(self, X, y):
+        torch.manual_seed(self.seed)
+        self.mean_, self.std_ = float(np.mean(X)), float(np.std(X))
+        Xs = _images(X, self.mean_, self.std_)
+        steps = self.epochs * -(-len(Xs) // self.batch_size)
+        from skorch.callbacks import LRScheduler
+
+        self.net_ = NeuralNetClassifier(
+            CNN,
+            module__input_shape=Xs.shape[1:],
+            module__n_classes=len(np.unique(y)),
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.epochs,
+            train_split=None,
+            iterator_train__shuffle=True,
+            callbacks=[
+                LRScheduler(
+                    torch.optim.lr_scheduler.OneCycleLR,
+                    max_lr=self.lr,
+                    total_steps=steps,
+                    step_every="batch",
+                )
+            ],
+            verbose=0,
+        )
+        self.net_.fit(Xs, np.asarray(y, dtype=np.int64))
+        self.classes_ = self.net_.classes_
+        return self
+
+    def predict(self, X):
+        return self.net_.predict(_images(X, self.mean_, self.std_))
