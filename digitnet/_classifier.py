@@ -1,5 +1,6 @@
 """DigitClassifier: a scikit-learn classifier training PyTorch nets through skorch."""
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -7,11 +8,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._fitting import check_images, fit_estimator, place
+from ._fitting import check_images, check_pixel_range, fit_estimator, place
 from ._input import split_images, to_tensor
 from ._networks import ACTIVATIONS
+from ._persistence import save_model
 from ._setup import device_on_load
 from ._training import TensorDataset
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 
 class DigitClassifier(ClassifierMixin, BaseEstimator):
@@ -148,6 +152,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         Offset subtracted from inputs.
     input_scale_ : ndarray of shape (n_features_in_,)
         Divisor applied to inputs after the offset.
+    input_range_ : tuple of float or None
+        Smallest and largest training pixel for image inputs (None for
+        tables); predicting on pixels well outside it warns.
     architecture_ : str or type
         The architecture trained (``"auto"`` resolved).
     device_ : str
@@ -319,11 +326,56 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         continuing = self.warm_start and hasattr(self, "net_")
         return fit_estimator(self, X, y, sample_weight, continuing=continuing)
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a chunk of data, continuing from earlier calls.
+
+        For data that arrives in chunks. Each call runs one epoch over
+        ``(X, y)`` at the constant ``learning_rate_init`` (the schedule of
+        ``learning_rate`` and ``early_stopping`` apply to ``fit`` only). The
+        first call learns the input scaling from its chunk and must name all
+        classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, h, w) \
+                or (n_samples, channels, h, w)
+            A chunk of training samples.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear; required on the first call,
+            optional (and then checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : DigitClassifier
+            The updated estimator.
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit (every "
+                "class that will appear), e.g. classes=np.arange(10)."
+            )
+        return fit_estimator(
+            self,
+            X,
+            y,
+            sample_weight,
+            continuing=not first,
+            classes=classes,
+            incremental=True,
+        )
+
     def _logits(self, X):
         check_is_fitted(self)
         X, image_shape = split_images(X)
         check_images(self, image_shape)
         X = validate_data(self, X, reset=False, dtype="numeric")
+        check_pixel_range(self, X)
 
         def prepare(chunk):
             return to_tensor(
@@ -387,7 +439,48 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[indices]
 
     # ---------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the fitted model in a format that runs no code when loaded.
+
+        Weights go through safetensors and everything else is JSON, so
+        :func:`digitnet.load` is safe on files from untrusted sources (unlike
+        pickle). Needs the ``safe`` extra (``pip install 'digitnet[safe]'``).
+        Models with a custom module class must be pickled instead.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file, written atomically (e.g. ``"model.safetensors"``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> import digitnet, tempfile, os
+        >>> X, y = load_digits(return_X_y=True)
+        >>> clf = digitnet.DigitClassifier(max_iter=2, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "digits.safetensors")
+        >>> clf.save(path)
+        >>> (digitnet.load(path).predict(X) == clf.predict(X)).all()
+        np.True_
+        """
+        save_model(self, path)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_digitnet_version"] = __version__
+        return state
+
     def __setstate__(self, state):
+        version = state.pop("_digitnet_version", "before 0.1.0")
+        if version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=version,
+                ),
+                stacklevel=2,
+            )
         super().__setstate__(state)
         if "net_" in state:
             self.device_ = device_on_load(self.device, self.device_)

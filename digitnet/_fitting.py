@@ -4,6 +4,8 @@ Functions take the estimator (``est``) and read its parameters; ``fit_estimator`
 sets its fitted attributes.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
@@ -23,6 +25,7 @@ from ._setup import (
     schedule_callbacks,
 )
 from ._training import BatchIterator, Net, TensorDataset
+from .exceptions import TrainingInterruptedWarning
 
 #: Inference batch sizes. On the CPU, 256 measured fastest for the default
 #: CNN on MNIST (3,500 images/s vs 2,800 at 1024: cache-sized batches);
@@ -52,6 +55,28 @@ def check_images(est, image_shape):
         )
 
 
+def check_pixel_range(est, X):
+    """Warn when image pixels lie well outside the range seen in ``fit``.
+
+    Catches inputs scaled differently from the training data (0-255 pixels for
+    a model trained on 0-16 or on 0-1, negative values), which would otherwise
+    give confident nonsense.
+    """
+    if getattr(est, "input_range_", None) is None or X.size == 0:
+        return
+    low, high = est.input_range_
+    margin = 0.05 * max(high - low, np.finfo(np.float64).tiny)
+    found_low, found_high = float(X.min()), float(X.max())
+    if found_low < low - margin or found_high > high + margin:
+        warnings.warn(
+            f"X holds pixel values in [{found_low:g}, {found_high:g}], but "
+            f"{type(est).__name__} was trained on values in [{low:g}, {high:g}]; "
+            "scale X like the training data (e.g. 0-255 vs 0-16 vs 0-1 pixels).",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def check_architecture(est):
     arch = est.architecture
     if isinstance(arch, type) and not issubclass(arch, torch.nn.Module):
@@ -62,8 +87,15 @@ def check_architecture(est):
         )
 
 
-def fit_estimator(est, X, y, sample_weight, *, continuing):
-    """Validate, prepare and train; set ``est``'s fitted attributes."""
+def fit_estimator(
+    est, X, y, sample_weight, *, continuing, classes=None, incremental=False
+):
+    """Validate, prepare and train; set ``est``'s fitted attributes.
+
+    ``incremental`` (``partial_fit``): one epoch at the constant
+    ``learning_rate_init``, no validation split; ``classes`` names every class
+    on the first call.
+    """
     check_architecture(est)
     X, image_shape = split_images(X)
     X_in = X
@@ -71,9 +103,24 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
     check_classification_targets(y)
     if continuing:
         check_images(est, image_shape)
+        if classes is not None and not np.array_equal(np.unique(classes), est.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes of "
+                f"the first partial_fit call, {est.classes_.tolist()}."
+            )
         y_enc = encode(est, y)
     else:
-        classes, y_enc = np.unique(y, return_inverse=True)
+        if classes is not None:
+            classes = np.unique(classes)
+            unseen = np.setdiff1d(y, classes)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains classes {unseen.tolist()} that are not in "
+                    f"classes={classes.tolist()}."
+                )
+            y_enc = np.searchsorted(classes, y)
+        else:
+            classes, y_enc = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 "DigitClassifier needs samples of at least 2 classes in y, but "
@@ -95,13 +142,16 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
     if weights is not None and (weights == 0).any():
         keep = weights > 0
         X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
-    train_idx, valid_idx = split(est, y_enc, split_seed)
+    train_idx, valid_idx = split(est, y_enc, split_seed, incremental)
     if valid_idx is not None:
         X_valid, X, owned = X[valid_idx], X[train_idx], True
     if not continuing:
         w_train = np.ones(len(X)) if weights is None else weights[train_idx]
         est.input_mean_, est.input_scale_ = fit_scaling(
             X, w_train, per_feature=len(geometry) == 1
+        )
+        est.input_range_ = (
+            None if len(geometry) == 1 else (float(X.min()), float(X.max()))
         )
     train_ds = dataset(est, X, y_enc[train_idx], weights, train_idx, device, owned)
     valid_ds = None
@@ -110,6 +160,7 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
             est, X_valid, y_enc[valid_idx], weights, valid_idx, device, True
         )
     del X
+    epochs = 1 if incremental else est.max_iter
     generator = torch.Generator().manual_seed(int(shuffle_seed))
     transform = make_augmentation(
         est.augment, torch.Generator().manual_seed(int(augment_seed))
@@ -126,18 +177,34 @@ def fit_estimator(est, X, y, sample_weight, *, continuing):
             net.iterator_train__transform = transform
             reset_learning_rate(net.optimizer_, est.learning_rate_init)
             net.set_params(
-                max_epochs=est.max_iter,
+                max_epochs=epochs,
                 train_split=None if valid_ds is None else predefined_split(valid_ds),
-                callbacks=[
-                    *reporting_callbacks(est),
-                    *schedule_callbacks(est, n_batches, est.max_iter),
-                ],
             )
+            # skorch's set_params(callbacks=...) initializes before it stores the
+            # new list; set and initialize explicitly so the new schedule is used.
+            net.callbacks = [
+                *reporting_callbacks(est),
+                *schedule_callbacks(est, n_batches, epochs, incremental),
+            ]
+            net.initialize_callbacks()
         else:
-            net = make_net(est, train_ds, valid_ds, generator, transform, device)
+            net = make_net(
+                est, len(train_ds), valid_ds, generator, transform, device, incremental
+            )
             net.initialize()
+        epochs_before = len(net.history)
         net.partial_fit(train_ds, None)
     record(est, net, device)
+    if net.interrupted_:
+        done = len(net.history) - epochs_before
+        kept = "the best validation epoch" if valid_ds is not None else "the last epoch"
+        warnings.warn(
+            f"Training interrupted after {done} of {epochs} epoch(s); the model "
+            f"keeps the weights of {kept} and is ready to use (n_iter_="
+            f"{est.n_iter_}). Call fit with warm_start=True to continue.",
+            TrainingInterruptedWarning,
+            stacklevel=3,
+        )
     return est
 
 
@@ -165,9 +232,9 @@ def sample_weights(est, X, y, sample_weight):
     return weights
 
 
-def split(est, y_enc, seed):
+def split(est, y_enc, seed, incremental=False):
     n = len(y_enc)
-    if not est.early_stopping:
+    if not est.early_stopping or incremental:
         return np.arange(n), None
     n_valid = int(np.ceil(est.validation_fraction * n))
     if n < 2 or n_valid >= n:
@@ -211,11 +278,9 @@ def reporting_callbacks(est):
     return callbacks
 
 
-def make_net(est, train_ds, valid_ds, generator, transform, device):
-    n_train = len(train_ds)
-    batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
-    batch_size = min(batch_size, n_train)
-    module = build_module(
+def build_fitted_module(est):
+    """A fresh module for ``est``'s fitted geometry and classes."""
+    return build_module(
         est.architecture_,
         input_shape=est.input_shape_,
         n_classes=len(est.classes_),
@@ -224,6 +289,16 @@ def make_net(est, train_ds, valid_ds, generator, transform, device):
         dropout=est.dropout,
         module_params=est.module_params,
     )
+
+
+def make_net(
+    est, n_train, valid_ds, generator, transform, device, incremental, module=None
+):
+    """The skorch net for ``est`` (``module`` built from ``est`` when None)."""
+    batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
+    batch_size = min(batch_size, n_train)
+    if module is None:
+        module = build_fitted_module(est)
     optimizer, optimizer_kwargs = optimizer_params(est)
     n_batches = -(-n_train // batch_size)
     return Net(
@@ -232,7 +307,7 @@ def make_net(est, train_ds, valid_ds, generator, transform, device):
         criterion__label_smoothing=est.label_smoothing,
         optimizer=optimizer,
         lr=est.learning_rate_init,
-        max_epochs=est.max_iter,
+        max_epochs=1 if incremental else est.max_iter,
         batch_size=batch_size,
         iterator_train=BatchIterator,
         iterator_valid=BatchIterator,
@@ -243,7 +318,9 @@ def make_net(est, train_ds, valid_ds, generator, transform, device):
         train_split=None if valid_ds is None else predefined_split(valid_ds),
         callbacks=[
             *reporting_callbacks(est),
-            *schedule_callbacks(est, n_batches, est.max_iter),
+            *schedule_callbacks(
+                est, n_batches, 1 if incremental else est.max_iter, incremental
+            ),
         ],
         device=device,
         verbose=int(est.verbose == 1),

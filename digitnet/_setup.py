@@ -32,12 +32,15 @@ def optimizer_params(est):
     }
 
 
-def schedule_callbacks(est, n_batches, epochs):
+def schedule_callbacks(est, n_batches, epochs, incremental=False):
     """skorch callbacks for ``learning_rate`` (the schedule) and stopping.
 
     Each ``fit`` runs its own schedule over ``epochs`` (``last_epoch=-1``
     stops skorch from resuming the step count of an earlier fit).
+    ``incremental`` (``partial_fit``): a constant rate and no stopping rule.
     """
+    if incremental:
+        return []
     callbacks = []
     schedule = est.learning_rate
     total_steps = max(1, epochs * n_batches)

@@ -97,6 +97,27 @@ class BatchIterator:
 class Net(NeuralNetClassifier):
     """``NeuralNetClassifier`` specialised for digitnet's tensors and devices."""
 
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit``, telling a user's Ctrl-C from early stopping.
+
+        skorch stops training by raising ``KeyboardInterrupt`` both for a
+        stopping rule and for Ctrl-C, and swallows it. ``interrupted_`` is True
+        only for the latter; ``on_train_end`` runs either way (best weights are
+        restored with early stopping).
+        """
+        if not self.initialized_:
+            self.initialize()
+        self.interrupted_ = False
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            stopper = dict(self.callbacks_).get("stopping")
+            stopped = stopper is not None and stopper.misses_ >= stopper.patience
+            self.interrupted_ = not stopped
+        self.notify("on_train_end", X=X, y=y)
+        return self
+
     def infer(self, x, **fit_params):
         # Batches are tensors already on the right device.
         return self.module_(x, **fit_params)

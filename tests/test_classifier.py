@@ -361,3 +361,14 @@ def test_predictions_do_not_depend_on_batch_composition(fitted, digits):
     full = fitted.predict_proba(X_test)
     one_by_one = np.vstack([fitted.predict_proba(x[None]) for x in X_test[:20]])
     np.testing.assert_array_equal(full[:20], one_by_one)
+
+
+def test_warm_start_with_more_epochs_uses_the_new_schedule(small_digits):
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(warm_start=True, max_iter=1, random_state=0)
+    clf.fit(X_train, y_train)
+    clf.set_params(max_iter=3).fit(X_train, y_train)  # one-cycle over 3 epochs
+    assert clf.n_iter_ == 4
+    lrs = [b["event_lr"] for epoch in clf.net_.history[1:] for b in epoch["batches"]]
+    assert len(lrs) == 3 * 4  # 400 samples: 4 batches an epoch
+    assert lrs.index(max(lrs)) > 0  # warm-up, then anneal, over the new total
