@@ -1,5 +1,6 @@
 """DigitClassifier: a scikit-learn classifier training PyTorch nets through skorch."""
 
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -130,6 +131,13 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         ``{"rotation": 15, "shift": 0.08, "scale": 0.15}``. Ignored for tables.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
+    checkpoint_dir : str or os.PathLike, default=None
+        Folder where ``fit`` rewrites ``checkpoint.pt`` atomically after every
+        epoch, so a killed process loses at most one epoch. A new ``fit`` with
+        the same parameters and data shape resumes from it exactly (weights,
+        optimizer, schedule, random state); a checkpoint from other parameters
+        is an error. Remove the folder to start afresh. Checkpoints are
+        pickles: resume only from your own. Not used by ``partial_fit``.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:N"`` or ``"mps"``. A pickled model re-resolves ``"auto"`` where
@@ -238,6 +246,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "augment": ["boolean", dict],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "checkpoint_dir": [None, str, os.PathLike],
         "device": [str],
     }
 
@@ -271,6 +280,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         augment=False,
         label_smoothing=0.0,
+        checkpoint_dir=None,
         device="auto",
     ):
         self.architecture = architecture
@@ -300,6 +310,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.augment = augment
         self.label_smoothing = label_smoothing
+        self.checkpoint_dir = checkpoint_dir
         self.device = device
 
     # ------------------------------------------------------------------ fit

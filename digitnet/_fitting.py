@@ -15,6 +15,16 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.helper import predefined_split
 
 from ._augment import make_augmentation
+from ._checkpoint import (
+    INPUT_STATE,
+    EpochCheckpoint,
+    ResumeSchedule,
+    check_resumable,
+    checkpoint_path,
+    read_checkpoint,
+    restore_training,
+    training_params,
+)
 from ._input import fit_scaling, infer_geometry, split_images, to_tensor
 from ._networks import build_module, resolve_architecture
 from ._progress import ProgressBar, TrainAccuracy
@@ -153,6 +163,11 @@ def fit_estimator(
         est.input_range_ = (
             None if len(geometry) == 1 else (float(X.min()), float(X.max()))
         )
+    saved = None
+    if est.checkpoint_dir is not None and not continuing and not incremental:
+        saved = read_checkpoint(est)
+        if saved is not None:
+            check_resumable(est, saved, est.classes_, est.n_features_in_)
     train_ds = dataset(est, X, y_enc[train_idx], weights, train_idx, device, owned)
     valid_ds = None
     if valid_idx is not None:
@@ -182,16 +197,43 @@ def fit_estimator(
             )
             # skorch's set_params(callbacks=...) initializes before it stores the
             # new list; set and initialize explicitly so the new schedule is used.
-            net.callbacks = [
-                *reporting_callbacks(est),
-                *schedule_callbacks(est, n_batches, epochs, incremental),
-            ]
+            net.callbacks = training_callbacks(est, n_batches, epochs, incremental)
             net.initialize_callbacks()
         else:
+            generators = {
+                "shuffle": generator,
+                "augment": None if transform is None else transform.generator,
+            }
+            checkpoint = resume = None
+            if est.checkpoint_dir is not None and not incremental:
+                checkpoint = EpochCheckpoint(
+                    checkpoint_path(est),
+                    training_params(est),
+                    {name: getattr(est, name) for name in INPUT_STATE},
+                    generators,
+                    epochs,
+                )
+            if saved is not None:
+                resume = ResumeSchedule(None, [])
             net = make_net(
-                est, len(train_ds), valid_ds, generator, transform, device, incremental
+                est,
+                len(train_ds),
+                valid_ds,
+                generator,
+                transform,
+                device,
+                incremental,
+                checkpoint=checkpoint,
+                resume=resume,
             )
             net.initialize()
+            if saved is not None:
+                resume = restore_training(net, saved, generators)
+                net.callbacks_ = [
+                    (name, resume if name == "resume_schedule" else cb)
+                    for name, cb in net.callbacks_
+                ]
+                net.max_epochs = max(0, epochs - len(net.history))
         epochs_before = len(net.history)
         net.partial_fit(train_ds, None)
     record(est, net, device)
@@ -270,6 +312,21 @@ def dataset(est, X, y_enc, weights, idx, device, owned):
     )
 
 
+def training_callbacks(
+    est, n_batches, epochs, incremental, checkpoint=None, resume=None
+):
+    """All callbacks in order; the stopping rule last, as it may end an epoch."""
+    scheduled = schedule_callbacks(est, n_batches, epochs, incremental)
+    stopping = [cb for cb in scheduled if cb[0] == "stopping"]
+    return [
+        *reporting_callbacks(est),
+        *[cb for cb in scheduled if cb[0] != "stopping"],
+        *([("resume_schedule", resume)] if resume is not None else []),
+        *([("checkpoint", checkpoint)] if checkpoint is not None else []),
+        *stopping,
+    ]
+
+
 def reporting_callbacks(est):
     # Before the stopping rule, which may end training at an epoch's end.
     callbacks = [("train_acc", TrainAccuracy())]
@@ -292,7 +349,16 @@ def build_fitted_module(est):
 
 
 def make_net(
-    est, n_train, valid_ds, generator, transform, device, incremental, module=None
+    est,
+    n_train,
+    valid_ds,
+    generator,
+    transform,
+    device,
+    incremental,
+    module=None,
+    checkpoint=None,
+    resume=None,
 ):
     """The skorch net for ``est`` (``module`` built from ``est`` when None)."""
     batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
@@ -316,12 +382,14 @@ def make_net(
         iterator_train__transform=transform,
         iterator_valid__batch_size=_inference_batch_size(device),
         train_split=None if valid_ds is None else predefined_split(valid_ds),
-        callbacks=[
-            *reporting_callbacks(est),
-            *schedule_callbacks(
-                est, n_batches, 1 if incremental else est.max_iter, incremental
-            ),
-        ],
+        callbacks=training_callbacks(
+            est,
+            n_batches,
+            1 if incremental else est.max_iter,
+            incremental,
+            checkpoint,
+            resume,
+        ),
         device=device,
         verbose=int(est.verbose == 1),
         **optimizer_kwargs,

@@ -1,0 +1,108 @@
+"""checkpoint_dir: a killed training loses at most one epoch and resumes exactly."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from digitnet import DigitClassifier
+
+X, Y = load_digits(return_X_y=True)
+X_TRAIN, Y_TRAIN, X_TEST = X[:400], Y[:400], X[400:600]
+PARAMS = dict(max_iter=4, random_state=0, early_stopping=True, augment=True)
+
+KILLED_RUN = textwrap.dedent(
+    """
+    import os, sys
+    from sklearn.datasets import load_digits
+    from digitnet import DigitClassifier
+    from digitnet._progress import TrainAccuracy
+
+    original = TrainAccuracy.on_epoch_end
+
+    def on_epoch_end(self, net, **kwargs):
+        original(self, net, **kwargs)
+        if len(net.history) == 3:  # killed during epoch 3, before its checkpoint
+            os._exit(3)
+
+    TrainAccuracy.on_epoch_end = on_epoch_end
+    X, y = load_digits(return_X_y=True)
+    DigitClassifier(
+        max_iter=4, random_state=0, early_stopping=True, augment=True,
+        checkpoint_dir=sys.argv[1],
+    ).fit(X[:400], y[:400])
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    return DigitClassifier(**PARAMS).fit(X_TRAIN, Y_TRAIN)
+
+
+def test_a_killed_run_resumes_exactly(tmp_path, uninterrupted):
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 3, result.stderr
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert len(state["history"]) == 2  # at most one epoch (the 3rd) was lost
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no debris
+
+    resumed = DigitClassifier(**PARAMS, checkpoint_dir=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    assert resumed.n_iter_ == 4
+    assert resumed.loss_curve_ == uninterrupted.loss_curve_
+    assert resumed.validation_scores_ == uninterrupted.validation_scores_
+    np.testing.assert_array_equal(
+        resumed.predict_proba(X_TEST), uninterrupted.predict_proba(X_TEST)
+    )
+
+
+def test_resume_keeps_the_stopping_rule_memory(tmp_path):
+    """The best epoch before the kill still counts after resuming."""
+    script = KILLED_RUN.replace("early_stopping=True", "early_stopping=True, tol=0.5")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=False)
+    params = {**PARAMS, "tol": 0.5}
+    reference = DigitClassifier(**params).fit(X_TRAIN, Y_TRAIN)
+    resumed = DigitClassifier(**params, checkpoint_dir=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    stopper = dict(resumed.net_.callbacks_)["stopping"]
+    assert (
+        stopper.best_epoch_ == dict(reference.net_.callbacks_)["stopping"].best_epoch_
+    )
+    np.testing.assert_array_equal(
+        resumed.predict_proba(X_TEST), reference.predict_proba(X_TEST)
+    )
+
+
+def test_every_epoch_is_checkpointed(tmp_path):
+    clf = DigitClassifier(max_iter=2, random_state=0, checkpoint_dir=tmp_path)
+    clf.fit(X_TRAIN, Y_TRAIN)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert len(state["history"]) == 2
+    # A finished run resumes to the finished model without training.
+    again = DigitClassifier(max_iter=2, random_state=0, checkpoint_dir=tmp_path)
+    again.fit(X_TRAIN, Y_TRAIN)
+    assert again.n_iter_ == 2
+    np.testing.assert_array_equal(
+        again.predict_proba(X_TEST), clf.predict_proba(X_TEST)
+    )
+
+
+def test_checkpoint_from_other_parameters_is_a_clear_error(tmp_path):
+    DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path).fit(
+        X_TRAIN, Y_TRAIN
+    )
+    other = DigitClassifier(
+        max_iter=1, random_state=0, alpha=0.1, checkpoint_dir=tmp_path
+    )
+    with pytest.raises(ValueError, match=r"other parameters \(alpha differ\)"):
+        other.fit(X_TRAIN, Y_TRAIN)
+    mismatch = DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="was written for 64 features"):
+        mismatch.fit(X_TRAIN[Y_TRAIN < 5], Y_TRAIN[Y_TRAIN < 5])
