@@ -150,15 +150,15 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         Class labels, in the order of the ``predict_proba`` columns.
     n_features_in_ : int
         Number of features seen during ``fit`` (pixels for image inputs).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     input_shape_ : tuple of int
         Shape of one sample as the module sees it: ``(channels, h, w)`` for
         images, ``(n_features,)`` for tables.
-    input_mean_ : ndarray of shape (n_features_in_,)
+    input_mean_ : ndarray of shape (`n_features_in_`,)
         Offset subtracted from inputs.
-    input_scale_ : ndarray of shape (n_features_in_,)
+    input_scale_ : ndarray of shape (`n_features_in_`,)
         Divisor applied to inputs after the offset.
     input_range_ : tuple of float or None
         Smallest and largest training pixel for image inputs (None for

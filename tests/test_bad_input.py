@@ -93,11 +93,14 @@ def test_bad_prediction_input(fitted, small_digits):
 def test_pixels_out_of_the_training_range_warn(fitted, small_digits, scale):
     X_test = small_digits[1]
     assert fitted.input_range_ == (0.0, 16.0)
-    with pytest.warns(UserWarning, match=r"trained on values in \[0, 16\]"):
+    with pytest.warns(UserWarning, match=r"outside \[0, 16\], the range"):
         fitted.predict(X_test * scale)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted.predict(X_test)  # in range: silent
+        outlier = X_test.copy()
+        outlier[0, 0] = 100.0  # one stray value is no scale mismatch
+        fitted.predict(outlier)
 
 
 @pytest.mark.parametrize(
