@@ -99,12 +99,23 @@ def check_architecture(est):
         )
 
 
-def fit_estimator(
-    est, X, y, sample_weight, *, continuing, classes=None, incremental=False
-):
+def fit_estimator(est, X, y, sample_weight, **kwargs):
     """Validate, prepare and train; set ``est``'s fitted attributes.
 
-    ``incremental`` (``partial_fit``): one epoch at the constant
+    If anything fails, ``est`` is left exactly as it was: a fitted model stays
+    usable after a bad ``fit`` call.
+    """
+    before = dict(vars(est))
+    try:
+        return _fit(est, X, y, sample_weight, **kwargs)
+    except BaseException:
+        vars(est).clear()
+        vars(est).update(before)
+        raise
+
+
+def _fit(est, X, y, sample_weight, *, continuing, classes=None, incremental=False):
+    """``incremental`` (``partial_fit``): one epoch at the constant
     ``learning_rate_init``, no validation split; ``classes`` names every class
     on the first call.
     """

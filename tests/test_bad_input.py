@@ -170,3 +170,33 @@ def test_random_shapes_fit_or_fail_clearly(shape):
     proba = clf.predict_proba(X)
     assert proba.shape == (n, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_a_failed_fit_leaves_a_fitted_model_as_it_was(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    clf = DigitClassifier(max_iter=1, random_state=0).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    state = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    clf.set_params(module_params={"no_such_option": 1})
+    labels = np.array(list("abcdefghij"))[y_train]  # would replace classes_
+    with pytest.raises(
+        ValueError, match=r"module_params has keys \['no_such_option'\]"
+    ):
+        clf.fit(X_train[:, :49], labels)
+    assert {
+        k: v for k, v in vars(clf).items() if k.endswith("_")
+    }.keys() == state.keys()
+    assert clf.n_features_in_ == 64
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_a_failed_first_fit_leaves_the_estimator_unfitted(small_digits):
+    from sklearn.exceptions import NotFittedError
+
+    X_train, X_test, y_train, _ = small_digits
+    clf = DigitClassifier(module_params={"no_such_option": 1})
+    with pytest.raises(ValueError, match="module_params"):
+        clf.fit(X_train, y_train)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_test)
