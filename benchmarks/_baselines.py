@@ -16,8 +16,8 @@ def _images(X, mean, std):
     return ((np.asarray(X, np.float32) - mean) / std).reshape(-1, 1, side, side)
 
 
-class PlainLoop(ClassifierMixin, BaseEstimator):
-    """digitnet's CNN in a hand-written loop: Adam, one-cycle, batch 128."""
+class _Baseline(ClassifierMixin, BaseEstimator):
+    """Shared parameters: epochs of Adam with a one-cycle schedule."""
 
     def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0):
         self.epochs = epochs
@@ -25,10 +25,18 @@ class PlainLoop(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.seed = seed
 
-    def fit(self, X, y):
+    def _prepare(self, X):
+        """Seed, learn the global pixel scaling, return scaled float32 images."""
         torch.manual_seed(self.seed)
         self.mean_, self.std_ = float(np.mean(X)), float(np.std(X))
-        Xt = torch.from_numpy(_images(X, self.mean_, self.std_))
+        return _images(X, self.mean_, self.std_)
+
+
+class PlainLoop(_Baseline):
+    """digitnet's CNN in a hand-written loop: Adam, one-cycle, batch 128."""
+
+    def fit(self, X, y):
+        Xt = torch.from_numpy(self._prepare(X))
         yt = torch.as_tensor(np.asarray(y), dtype=torch.long)
         self.classes_ = np.unique(y)
         self.module_ = CNN(tuple(Xt.shape[1:]), len(self.classes_))
@@ -54,19 +62,11 @@ class PlainLoop(ClassifierMixin, BaseEstimator):
         return self.classes_[torch.cat(out).numpy()]
 
 
-class VanillaSkorch(ClassifierMixin, BaseEstimator):
+class VanillaSkorch(_Baseline):
     """skorch's NeuralNetClassifier as documented: arrays in, DataLoader batches."""
 
-    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0):
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.seed = seed
-
     def fit(self, X, y):
-        torch.manual_seed(self.seed)
-        self.mean_, self.std_ = float(np.mean(X)), float(np.std(X))
-        Xs = _images(X, self.mean_, self.std_)
+        Xs = self._prepare(X)
         steps = self.epochs * -(-len(Xs) // self.batch_size)
         from skorch.callbacks import LRScheduler
 
