@@ -34,23 +34,28 @@ def _check_report(folder):
     return metrics
 
 
-@pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("digits")
-    model = folder / "model.joblib"
+def _train(folder, model_name, *options):
+    """Run ``digitnet train`` quietly into ``folder``; (status, folder, model)."""
+    model = folder / model_name
+    report = folder / "report"
     status = main(
         [
             "train",
-            "--epochs",
-            "6",
+            *options,
             "--output",
             str(model),
             "--report-dir",
-            str(folder / "report"),
+            str(report),
             "--quiet",
         ]
     )
     return status, folder, model
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("digits")
+    return _train(folder, "model.joblib", "--epochs", "6")
 
 
 def test_train_on_digits(digits_run, capsys):
@@ -182,22 +187,7 @@ def test_module_entry_point_and_version():
 @pytest.fixture(scope="module")
 def mnist_run(mnist_home, tmp_path_factory):
     folder = tmp_path_factory.mktemp("mnist")
-    model = folder / "mnist.joblib"
-    status = main(
-        [
-            "train",
-            "--dataset",
-            "mnist",
-            "--epochs",
-            "1",
-            "--output",
-            str(model),
-            "--report-dir",
-            str(folder / "report"),
-            "--quiet",
-        ]
-    )
-    return status, folder, model
+    return _train(folder, "mnist.joblib", "--dataset", "mnist", "--epochs", "1")
 
 
 def test_short_mnist_training_reaches_97_percent(mnist_run):
