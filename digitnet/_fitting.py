@@ -37,9 +37,9 @@ from ._setup import (
 from ._training import BatchIterator, Net, TensorDataset
 from .exceptions import TrainingInterruptedWarning
 
-#: Inference batch sizes. On the CPU, 256 measured fastest for the default
-#: CNN on MNIST (3,500 images/s vs 2,800 at 1024: cache-sized batches);
-#: accelerators gain from large batches (not measured in this project yet).
+#: Inference batch sizes. On the CPU, 256 rows measured fastest for the default
+#: CNN on MNIST-sized images (``benchmarks/predict_batch_size.py``: cache-sized
+#: batches); accelerators gain from large batches (not measured here yet).
 PREDICT_BATCH_SIZE = {"cpu": 256, "accelerator": 2048}
 _SEED_MAX = np.iinfo(np.int32).max
 

@@ -148,7 +148,12 @@ def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, caps
     assert "missing.jpg: error:" in captured.err
 
 
-def test_clear_errors_exit_with_status_2(tmp_path, capsys):
+def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
+    from digitnet.datasets import _mnist
+
+    # No network in tests: a dead local mirror, and no waiting between retries.
+    monkeypatch.setattr(_mnist, "MIRRORS", [(tmp_path / "no-mirror").as_uri() + "/"])
+    monkeypatch.setattr(_mnist.time, "sleep", lambda seconds: None)
     assert main(["evaluate", str(tmp_path / "nope.joblib")]) == 2
     assert "digitnet evaluate: error:" in capsys.readouterr().err
     empty = tmp_path / "empty"
@@ -168,7 +173,8 @@ def test_clear_errors_exit_with_status_2(tmp_path, capsys):
     )
     assert status == 2
     err = capsys.readouterr().err
-    assert "MNIST files missing from" in err or "Could not download" in err
+    assert "Could not download train-images-idx3-ubyte.gz after 4 attempt(s)" in err
+    assert f"MNIST files missing from {empty / 'mnist'}" in err
 
 
 def test_module_entry_point_and_version():

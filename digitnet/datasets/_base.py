@@ -36,6 +36,19 @@ def get_data_home(data_home=None):
     return Path(data_home).expanduser()
 
 
+def digits_bunch(data, target, side, descr, return_X_y):
+    """``(data, target)`` or the Bunch both loaders return."""
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        images=data.reshape(-1, side, side),
+        target=target,
+        target_names=np.arange(10),
+        DESCR=descr,
+    )
+
+
 def load_digits(*, return_X_y=False):
     """scikit-learn's bundled 8x8 digits, in the same form as :func:`fetch_mnist`.
 
@@ -61,12 +74,4 @@ def load_digits(*, return_X_y=False):
     digits = _sk_load_digits()
     data = digits.data.astype(np.uint8)
     target = digits.target.astype(np.int64)
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        images=data.reshape(-1, 8, 8),
-        target=target,
-        target_names=np.arange(10),
-        DESCR=digits.DESCR,
-    )
+    return digits_bunch(data, target, 8, digits.DESCR, return_X_y)

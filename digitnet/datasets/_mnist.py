@@ -6,9 +6,8 @@ import time
 import urllib.request
 
 import numpy as np
-from sklearn.utils import Bunch
 
-from ._base import DATA_HOME_ENV, get_data_home
+from ._base import DATA_HOME_ENV, digits_bunch, get_data_home
 from ._idx import read_idx
 
 #: Public mirrors of the original files, tried in order.
@@ -184,12 +183,4 @@ def fetch_mnist(
     images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     target = np.concatenate([p[1] for p in parts]).astype(np.int64)
     data = images.reshape(len(images), -1)
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        images=data.reshape(-1, 28, 28),
-        target=target,
-        target_names=np.arange(10),
-        DESCR=DESCR,
-    )
+    return digits_bunch(data, target, 28, DESCR, return_X_y)
