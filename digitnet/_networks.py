@@ -97,7 +97,21 @@ class MLP(nn.Module):
         return self.head(self.flatten(x))
 
 
-class CNN(nn.Module):
+class _ConvNet(nn.Module):
+    """``features`` then ``head``, in the memory layout chosen at construction."""
+
+    def _set_layout(self, channels_last):
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def forward(self, x):
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.head(self.features(x))
+
+
+class CNN(_ConvNet):
     """Convolutional network: conv blocks, max-pooling, a dense head.
 
     Each block is a same-padded convolution, an optional 2x2 max-pool, batch
@@ -127,6 +141,14 @@ class CNN(nn.Module):
         Stride of the first convolution. 2 halves the resolution at once
         instead of convolving and pooling at full resolution: about twice as
         fast on 28x28 images, for a little accuracy.
+    channels_last : bool, default=True
+        Keep the convolution weights and the feature maps in the channels-last
+        (NHWC) memory layout, the native layout of oneDNN's CPU kernels: on a
+        2-core CPU, MNIST training steps run about 1.3x and prediction about
+        4x faster than with the NCHW layout (``benchmarks/memory_format.py``).
+        Outputs agree up to float rounding and the weights' values
+        (``state_dict``) do not depend on the layout; dropout masks are drawn
+        in memory order, so training's random stream differs between layouts.
 
     Examples
     --------
@@ -146,6 +168,7 @@ class CNN(nn.Module):
         channels=(32, 64),
         kernel_size=3,
         stem_stride=1,
+        channels_last=True,
     ):
         super().__init__()
         in_channels, height, width = input_shape
@@ -179,12 +202,10 @@ class CNN(nn.Module):
         self.head = _dense_head(
             n_flat, hidden_layer_sizes, n_classes, activation, dropout
         )
-
-    def forward(self, x):
-        return self.head(self.features(x))
+        self._set_layout(channels_last)
 
 
-class LeNet5(nn.Module):
+class LeNet5(_ConvNet):
     """LeNet-5 (LeCun et al., 1998): 6@5x5 and 16@5x5 convolutions, 120 and 84.
 
     The first convolution is padded by 2 (28x28 MNIST images then see the
@@ -204,6 +225,9 @@ class LeNet5(nn.Module):
         Non-linearity after each convolution and dense hidden layer.
     dropout : float, default=0.0
         Dropout probability after each dense hidden layer.
+    channels_last : bool, default=True
+        Keep the convolution weights and the feature maps in the channels-last
+        (NHWC) memory layout (see :class:`CNN`).
 
     Examples
     --------
@@ -220,6 +244,7 @@ class LeNet5(nn.Module):
         hidden_layer_sizes=(120, 84),
         activation="relu",
         dropout=0.0,
+        channels_last=True,
     ):
         super().__init__()
         in_channels, height, width = input_shape
@@ -239,9 +264,7 @@ class LeNet5(nn.Module):
         self.head = _dense_head(
             n_flat, hidden_layer_sizes, n_classes, activation, dropout
         )
-
-    def forward(self, x):
-        return self.head(self.features(x))
+        self._set_layout(channels_last)
 
 
 ARCHITECTURES = {"mlp": MLP, "cnn": CNN, "lenet5": LeNet5}

@@ -85,13 +85,3 @@ def test_presets_are_plain_parameter_sets(digits):
     assert fast.score(X_test, y_test) > 0.9
     accurate = DigitClassifier(**PRESETS["accurate"])
     assert accurate.augment is True
-
-
-def test_strided_stem_halves_resolution_without_pooling():
-    from digitnet import CNN
-
-    net = CNN((1, 28, 28), 10, channels=(16, 32), stem_stride=2)
-    pools = [m for m in net.features if isinstance(m, torch.nn.MaxPool2d)]
-    assert len(pools) == 1  # only after the last block: 28 -> 14 -> 7
-    assert net.head[0].in_features == 32 * 7 * 7
-    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
