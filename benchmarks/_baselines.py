@@ -11,6 +11,11 @@ from digitnet import CNN
 MNIST_MEAN, MNIST_STD = 0.1307 * 255, 0.3081 * 255
 
 
+def default_device():
+    """The device DigitClassifier's ``device="auto"`` picks: CUDA when present."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _images(X, mean, std):
     side = int(np.sqrt(X.shape[1]))
     return ((np.asarray(X, np.float32) - mean) / std).reshape(-1, 1, side, side)
@@ -19,11 +24,12 @@ def _images(X, mean, std):
 class _Baseline(ClassifierMixin, BaseEstimator):
     """Shared parameters: epochs of Adam with a one-cycle schedule."""
 
-    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0):
+    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0, device=None):
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
         self.seed = seed
+        self.device = device
 
     def _prepare(self, X):
         """Seed, learn the global pixel scaling, return scaled float32 images."""
@@ -36,16 +42,18 @@ class PlainLoop(_Baseline):
     """digitnet's CNN in a hand-written loop: Adam, one-cycle, batch 128."""
 
     def fit(self, X, y):
-        Xt = torch.from_numpy(self._prepare(X))
-        yt = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        self.device_ = self.device or default_device()
+        Xt = torch.from_numpy(self._prepare(X)).to(self.device_)
+        yt = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device_)
         self.classes_ = np.unique(y)
-        self.module_ = CNN(tuple(Xt.shape[1:]), len(self.classes_))
+        self.module_ = CNN(tuple(Xt.shape[1:]), len(self.classes_)).to(self.device_)
         opt = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
         steps = self.epochs * -(-len(Xt) // self.batch_size)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=steps)
         self.module_.train()
         for _ in range(self.epochs):
-            for idx in torch.randperm(len(Xt)).split(self.batch_size):
+            order = torch.randperm(len(Xt), device=self.device_)
+            for idx in order.split(self.batch_size):
                 opt.zero_grad()
                 loss = F.cross_entropy(self.module_(Xt[idx]), yt[idx])
                 loss.backward()
@@ -58,8 +66,8 @@ class PlainLoop(_Baseline):
         Xt = torch.from_numpy(_images(X, self.mean_, self.std_))
         self.module_.eval()
         with torch.inference_mode():
-            out = [self.module_(b).argmax(1) for b in Xt.split(1024)]
-        return self.classes_[torch.cat(out).numpy()]
+            out = [self.module_(b.to(self.device_)).argmax(1) for b in Xt.split(1024)]
+        return self.classes_[torch.cat(out).cpu().numpy()]
 
 
 class VanillaSkorch(_Baseline):
@@ -79,6 +87,7 @@ class VanillaSkorch(_Baseline):
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.epochs,
+            device=self.device or default_device(),
             train_split=None,
             iterator_train__shuffle=True,
             callbacks=[

@@ -30,23 +30,25 @@ from digitnet.datasets import fetch_mnist, load_digits
 
 BATCH = 128
 LR = 1e-3
+#: All three loops train where DigitClassifier's device="auto" would.
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def plain_loop(X, y, epochs, seed):
     """The reference: a hand-written loop over pre-made tensors."""
     torch.manual_seed(seed)
     side = int(np.sqrt(X.shape[1]))
-    Xt = torch.tensor((X - X.mean()) / X.std(), dtype=torch.float32).reshape(
-        -1, 1, side, side
-    )
-    yt = torch.tensor(y)
-    model = CNN((1, side, side), 10)
+    Xt = torch.tensor(
+        (X - X.mean()) / X.std(), dtype=torch.float32, device=DEVICE
+    ).reshape(-1, 1, side, side)
+    yt = torch.tensor(y, device=DEVICE)
+    model = CNN((1, side, side), 10).to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
         model.train()
-        for idx in torch.randperm(len(Xt)).split(BATCH):
+        for idx in torch.randperm(len(Xt), device=DEVICE).split(BATCH):
             opt.zero_grad()
             loss = F.cross_entropy(model(Xt[idx]), yt[idx])
             loss.backward()
@@ -84,6 +86,7 @@ def vanilla_skorch(X, y, epochs, seed):
         lr=LR,
         batch_size=BATCH,
         max_epochs=epochs,
+        device=DEVICE,
         train_split=None,
         iterator_train__shuffle=True,
         verbose=0,
@@ -121,8 +124,11 @@ def environment():
                 break
     except OSError:
         pass
+    gpu = ""
+    if torch.cuda.is_available():
+        gpu = f"GPU: {torch.cuda.get_device_name()} (CUDA {torch.version.cuda}); "
     return (
-        f"CPU: {cpu}; torch threads: {torch.get_num_threads()}; Python "
+        f"{gpu}CPU: {cpu}; torch threads: {torch.get_num_threads()}; Python "
         f"{platform.python_version()}; torch {torch.__version__}; skorch "
         f"{skorch.__version__}; scikit-learn {sklearn.__version__}; digitnet "
         f"{digitnet.__version__}"

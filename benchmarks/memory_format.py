@@ -50,24 +50,20 @@ def _predict_rate(module, x):
     return len(x) / (time.perf_counter() - start)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    cases = [(CNN, 28), (CNN, 8), (LeNet5, 28)]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    print(
+def layout_table(rounds=5):
+    """Markdown table of both layouts for each built-in conv module."""
+    lines = [
         "| module | images | layout | train step (ms) | predict (images/s) "
-        "| speed-up train / predict |"
-    )
-    print("| --- | --- | --- | --- | --- | --- |")
-    for cls, side in cases:
+        "| speed-up train / predict |",
+        "|" + " --- |" * 6,
+    ]
+    for cls, side in [(CNN, 28), (CNN, 8), (LeNet5, 28)]:
         gen = torch.Generator().manual_seed(0)
         x = torch.randn(128, 1, side, side, generator=gen)
         y = torch.randint(0, 10, (128,), generator=gen)
         xp = torch.randn(PREDICT_IMAGES, 1, side, side, generator=gen)
         results = {True: ([], []), False: ([], [])}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for layout in (False, True):
                 torch.manual_seed(0)
                 module = cls((1, side, side), 10, channels_last=layout)
@@ -79,10 +75,19 @@ def main():
             ratio = ""
             if layout:
                 ratio = f"{med[False][0] / step:.2f}x / {rate / med[False][1]:.2f}x"
-            print(
+            lines.append(
                 f"| {cls.__name__} | {side}x{side} | {name} | {step:.1f} "
                 f"| {rate:,.0f} | {ratio} |"
             )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    print(layout_table(args.rounds))
 
 
 if __name__ == "__main__":

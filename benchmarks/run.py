@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _baselines import PlainLoop, VanillaSkorch
 from epoch_overhead import environment, measure
+from memory_format import layout_table
 
 from digitnet import PRESETS, DigitClassifier
 from digitnet.datasets import fetch_mnist, load_digits
@@ -213,6 +214,9 @@ def main(argv=None):
     print(mnist)
     ratios = ratio_table(args.quick)
     print(ratios)
+    print("memory layout", file=sys.stderr, flush=True)
+    layouts = layout_table(rounds=1 if args.quick else 5)
+    print(layouts)
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = f"""# Benchmarks
 
@@ -240,6 +244,14 @@ alternating rounds, median over rounds of the mean epoch time (warm-up epoch
 excluded). MNIST-sized rows use the first images of MNIST's training set.
 
 {ratios}
+
+## Memory layout of the convolutional modules
+
+One training step (batch 128, Adam) and prediction throughput (batches of 256,
+inference mode) of digitnet's modules in the NCHW and channels-last layouts,
+alternating rounds, medians; the modules default to channels-last.
+
+{layouts}
 """
     args.output.write_text(text)
     print(f"wrote {args.output}", file=sys.stderr)

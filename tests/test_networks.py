@@ -1,4 +1,4 @@
-"""The shipped modules: geometry and memory layout."""
+"""The shipped modules: geometry, memory layout, thread settings."""
 
 import pickle
 
@@ -71,3 +71,15 @@ def test_estimator_trains_in_either_layout(small_digits):
         assert weight.is_contiguous(memory_format=torch.channels_last) is layout
     assert min(scores) > 0.8
     np.testing.assert_allclose(scores[0], scores[1], atol=0.03)
+
+
+def test_fit_and_predict_leave_torch_thread_settings_alone(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        clf = DigitClassifier(max_iter=1, random_state=0).fit(X_train, y_train)
+        clf.predict(X_test)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
