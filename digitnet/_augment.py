@@ -6,13 +6,7 @@ import torch
 import torch.nn.functional as F
 
 #: Default strengths of ``augment=True``.
-DEFAULT_AUGMENT = {
-    "rotation": 10.0,
-    "shift": 0.1,
-    "scale": 0.1,
-    "elastic": 0.0,
-    "elastic_spacing": 0.15,
-}
+DEFAULT_AUGMENT = {"rotation": 10.0, "shift": 0.1, "scale": 0.1}
 
 
 class RandomAffine:
@@ -30,31 +24,14 @@ class RandomAffine:
         Maximum shift as a fraction of the image side, along each axis.
     scale : float, default=0.1
         Maximum relative change of size (uniform in ``[1 - scale, 1 + scale]``).
-    elastic : float, default=0.0
-        Strength of elastic distortions (after Simard et al., 2003): the
-        largest random displacement, as a fraction of the image side, of the
-        points of a coarse grid; the field between them is interpolated
-        bicubically. 0 turns them off.
-    elastic_spacing : float, default=0.15
-        Distance between the grid points as a fraction of the image side.
     generator : torch.Generator, default=None
         Source of the random parameters (a CPU generator).
     """
 
-    def __init__(
-        self,
-        rotation=10.0,
-        shift=0.1,
-        scale=0.1,
-        elastic=0.0,
-        elastic_spacing=0.15,
-        generator=None,
-    ):
+    def __init__(self, rotation=10.0, shift=0.1, scale=0.1, generator=None):
         self.rotation = rotation
         self.shift = shift
         self.scale = scale
-        self.elastic = elastic
-        self.elastic_spacing = elastic_spacing
         self.generator = generator
 
     def _uniform(self, n, bound):
@@ -74,24 +51,7 @@ class RandomAffine:
             [torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1
         ).to(device=x.device, dtype=x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        if self.elastic:
-            grid = grid + self._displacement(x)
         return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-
-    def _displacement(self, x):
-        """Smooth random displacements, ``(n, h, w, 2)`` in grid coordinates.
-
-        Uniform random offsets at the points of a coarse grid, interpolated
-        bicubically: a smooth field at a fraction of the cost of blurring
-        per-pixel noise.
-        """
-        n, _, h, w = x.shape
-        points = max(2, math.ceil(1 / self.elastic_spacing) + 1)
-        field = torch.rand(n, 2, points, points, generator=self.generator) * 2 - 1
-        field = field.to(device=x.device, dtype=x.dtype)
-        field = F.interpolate(field, size=(h, w), mode="bicubic", align_corners=True)
-        # Grid coordinates span 2 per image side.
-        return field.permute(0, 2, 3, 1) * (2 * self.elastic)
 
 
 def make_augmentation(augment, generator):

@@ -128,10 +128,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         Random small affine transforms of every training batch of images, on
         the training device: rotations up to 10 degrees, shifts up to 10% of
         the side, size changes up to 10%. A dict sets the strengths, e.g.
-        ``{"rotation": 15, "shift": 0.08, "scale": 0.15}``, and can add
-        elastic distortions: ``"elastic"`` (largest displacement as a
-        fraction of the side, e.g. 0.1) and ``"elastic_spacing"`` (default
-        0.15). Ignored for tables.
+        ``{"rotation": 15, "shift": 0.08, "scale": 0.15}``. Ignored for tables.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     checkpoint_dir : str or os.PathLike, default=None
