@@ -6,7 +6,7 @@
 #:
 #: ``"fast"``: a small CNN (16 and 32 filters, the first convolution strided
 #: by 2), 2 epochs of one-cycle Adam: "good enough, now" (99.0% on MNIST in
-#: about 17 s on a 2-core CPU; see docs/benchmarks.md).
+#: about 12 s on a 2-core CPU; see docs/benchmarks.md).
 #: ``"accurate"``: the default CNN with batch augmentation for 20 epochs.
 PRESETS = {
     "fast": {
