@@ -17,6 +17,20 @@ def test_strided_stem_halves_resolution_without_pooling():
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
+def test_pool_chooses_which_blocks_pool():
+    net = CNN((1, 28, 28), 10, channels=(32, 64, 64), pool=(True, True, False))
+    kinds = [type(m).__name__ for m in net.features]
+    assert kinds.count("MaxPool2d") == 2
+    assert kinds.index("MaxPool2d") == 1
+    # The third block convolves at 7x7 and does not pool.
+    assert kinds[-5:] == ["Conv2d", "BatchNorm2d", "ReLU", "Dropout", "Flatten"]
+    assert net.head[0].in_features == 64 * 7 * 7
+    default = CNN((1, 28, 28), 10, channels=(32, 64, 64))
+    assert default.head[0].in_features == 64 * 7 * 7  # 28 -> 14 -> 14 -> 7
+    with pytest.raises(ValueError, match=r"pool needs one entry per .* got \(True,\)"):
+        CNN((1, 28, 28), 10, pool=(True,))
+
+
 def _conv_weights(module):
     return [p for p in module.parameters() if p.ndim == 4]
 
