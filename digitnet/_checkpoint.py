@@ -188,7 +188,11 @@ def check_resumable(est, state, y_classes, n_features):
 
 
 def restore_training(net, state, generators):
-    """Load module, optimizer, history and generator states into ``net``."""
+    """Load module, optimizer, history and generator states into ``net``.
+
+    The schedule and stopping-rule states travel in the net's
+    :class:`ResumeSchedule` callback, built from the same checkpoint.
+    """
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
     net.history_ = History(state["history"])
@@ -196,6 +200,3 @@ def restore_training(net, state, generators):
         if generator is not None and key in state["rng"]:
             generator.set_state(state["rng"][key])
     torch.set_rng_state(state["rng"]["torch"])
-    return ResumeSchedule(
-        state["schedule"], state["optimizer"]["param_groups"], state["stopping"]
-    )

@@ -227,7 +227,11 @@ def _fit(est, X, y, sample_weight, *, continuing, classes=None, incremental=Fals
                     epochs,
                 )
             if saved is not None:
-                resume = ResumeSchedule(None, [])
+                resume = ResumeSchedule(
+                    saved["schedule"],
+                    saved["optimizer"]["param_groups"],
+                    saved["stopping"],
+                )
             net = make_net(
                 est,
                 len(train_ds),
@@ -241,11 +245,7 @@ def _fit(est, X, y, sample_weight, *, continuing, classes=None, incremental=Fals
             )
             net.initialize()
             if saved is not None:
-                resume = restore_training(net, saved, generators)
-                net.callbacks_ = [
-                    (name, resume if name == "resume_schedule" else cb)
-                    for name, cb in net.callbacks_
-                ]
+                restore_training(net, saved, generators)
                 net.max_epochs = max(0, epochs - len(net.history))
         epochs_before = len(net.history)
         net.partial_fit(train_ds, None)
@@ -374,6 +374,7 @@ def make_net(
     resume=None,
 ):
     """The skorch net for ``est`` (``module`` built from ``est`` when None)."""
+    epochs = 1 if incremental else est.max_iter
     batch_size = min(128, n_train) if est.batch_size == "auto" else est.batch_size
     batch_size = min(batch_size, n_train)
     if module is None:
@@ -386,7 +387,7 @@ def make_net(
         criterion__label_smoothing=est.label_smoothing,
         optimizer=optimizer,
         lr=est.learning_rate_init,
-        max_epochs=1 if incremental else est.max_iter,
+        max_epochs=epochs,
         batch_size=batch_size,
         iterator_train=BatchIterator,
         iterator_valid=BatchIterator,
@@ -398,7 +399,7 @@ def make_net(
         callbacks=training_callbacks(
             est,
             n_batches,
-            1 if incremental else est.max_iter,
+            epochs,
             incremental,
             checkpoint,
             resume,
