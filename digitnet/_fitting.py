@@ -25,7 +25,13 @@ from ._checkpoint import (
     restore_training,
     training_params,
 )
-from ._input import fit_scaling, infer_geometry, split_images, to_tensor
+from ._input import (
+    fit_scaling,
+    infer_geometry,
+    row_chunks,
+    split_images,
+    to_tensor,
+)
 from ._networks import build_module, resolve_architecture
 from ._progress import ProgressBar, TrainAccuracy
 from ._setup import (
@@ -77,7 +83,10 @@ def check_pixel_range(est, X):
         return
     low, high = est.input_range_
     margin = 0.05 * max(high - low, np.finfo(np.float64).tiny)
-    outside = np.count_nonzero((low - margin > X) | (high + margin < X))
+    outside = sum(
+        np.count_nonzero((low - margin > chunk) | (high + margin < chunk))
+        for chunk in row_chunks(X)
+    )
     if outside > 0.01 * X.size:
         warnings.warn(
             f"{outside / X.size:.0%} of the pixel values in X lie outside "

@@ -48,6 +48,12 @@ def infer_geometry(n_features, image_shape=None):
     return (n_features,)
 
 
+def row_chunks(X, size=_CHUNK):
+    """Consecutive row slices of ``X`` (views), so temporaries stay bounded."""
+    for start in range(0, X.shape[0], size):
+        yield X[start : start + size]
+
+
 def fit_scaling(X, sample_weight, per_feature):
     """Weighted mean and scale of ``X``, each of shape ``(n_features,)``.
 
@@ -56,14 +62,13 @@ def fit_scaling(X, sample_weight, per_feature):
     are computed in float64; images (small-range pixels) in float32 chunks with
     float64 accumulation of the row sums.
     """
-    n_samples, n_features = X.shape
+    n_features = X.shape[1]
     w = np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
 
     def chunks(dtype):
-        for start in range(0, n_samples, _CHUNK):
-            stop = start + _CHUNK
-            yield w[start:stop], np.asarray(X[start:stop], dtype=dtype)
+        for wc, c in zip(row_chunks(w), row_chunks(X), strict=True):
+            yield wc, np.asarray(c, dtype=dtype)
 
     if per_feature:
         mean = sum(wc @ c for wc, c in chunks(np.float64)) / total

@@ -103,6 +103,18 @@ def test_pixels_out_of_the_training_range_warn(fitted, small_digits, scale):
         fitted.predict(outlier)
 
 
+def test_pixel_range_is_counted_over_every_chunk(fitted, monkeypatch):
+    from digitnet import _input
+
+    # Count in chunks of 3 rows: the out-of-range pixels sit in the last one.
+    chunks = _input.row_chunks
+    monkeypatch.setattr("digitnet._fitting.row_chunks", lambda X: chunks(X, size=3))
+    X = np.zeros((7, 64))
+    X[6] = 255.0
+    with pytest.warns(UserWarning, match=r"14% of the pixel values in X lie outside"):
+        fitted.predict(X)
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
     [
