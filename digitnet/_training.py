@@ -97,26 +97,22 @@ class BatchIterator:
 class Net(NeuralNetClassifier):
     """``NeuralNetClassifier`` specialised for digitnet's tensors and devices."""
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """skorch's ``partial_fit``, telling a user's Ctrl-C from early stopping.
+    def fit_loop(self, X, y=None, *args, **kwargs):
+        """skorch's ``fit_loop``, telling a user's Ctrl-C from early stopping.
 
         skorch stops training by raising ``KeyboardInterrupt`` both for a
-        stopping rule and for Ctrl-C, and swallows it. ``interrupted_`` is True
-        only for the latter; ``on_train_end`` runs either way (best weights are
-        restored with early stopping).
+        stopping rule and for Ctrl-C, and ``partial_fit`` swallows it (then runs
+        ``on_train_end``, which restores the best weights with early stopping).
+        ``interrupted_`` is True only for Ctrl-C.
         """
-        if not self.initialized_:
-            self.initialize()
         self.interrupted_ = False
-        self.notify("on_train_begin", X=X, y=y)
         try:
-            self.fit_loop(X, y, **fit_params)
+            return super().fit_loop(X, y, *args, **kwargs)
         except KeyboardInterrupt:
             stopper = dict(self.callbacks_).get("stopping")
             stopped = stopper is not None and stopper.misses_ >= stopper.patience
             self.interrupted_ = not stopped
-        self.notify("on_train_end", X=X, y=y)
-        return self
+            raise
 
     def infer(self, x, **fit_params):
         # Batches are tensors already on the right device.
