@@ -172,7 +172,8 @@ def read_checkpoint(est):
     return state
 
 
-def check_resumable(est, state, y_classes, n_features):
+def restore_input_state(est, state, y_classes, n_features):
+    """Give ``est`` the checkpoint's input scaling, after checking it fits X, y."""
     saved = state["input_state"]
     if saved["n_features_in_"] != n_features or not np.array_equal(
         saved["classes_"], y_classes

@@ -19,9 +19,9 @@ from ._checkpoint import (
     INPUT_STATE,
     EpochCheckpoint,
     ResumeSchedule,
-    check_resumable,
     checkpoint_path,
     read_checkpoint,
+    restore_input_state,
     restore_training,
     training_params,
 )
@@ -189,7 +189,7 @@ def _fit(est, X, y, sample_weight, *, continuing, classes=None, incremental=Fals
     if est.checkpoint_dir is not None and not continuing and not incremental:
         saved = read_checkpoint(est)
         if saved is not None:
-            check_resumable(est, saved, est.classes_, est.n_features_in_)
+            restore_input_state(est, saved, est.classes_, est.n_features_in_)
     train_ds = dataset(est, X, y_enc[train_idx], weights, train_idx, device, owned)
     valid_ds = None
     if valid_idx is not None:
