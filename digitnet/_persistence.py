@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
 
+from ._fitting import build_fitted_module, make_net, place
+from ._setup import device_on_load
 from ._version import __version__
 
 FORMAT = "digitnet-model"
@@ -164,9 +167,6 @@ def _read(path):
 
 def load_model(path, cls):
     """Read a model written by :func:`save_model` (see :func:`digitnet.load`)."""
-    from ._fitting import make_net, place
-    from ._setup import device_on_load
-
     meta, tensors = _read(path)
     est = cls(**{k: _restore(v) for k, v in meta["params"].items()})
     classes = meta["classes"]
@@ -183,8 +183,6 @@ def load_model(path, cls):
         if isinstance(value, tuple) and name != "input_range_":
             value = list(value)
         setattr(est, name, value)
-    from ._fitting import build_fitted_module
-
     module = build_fitted_module(est)
     weights = {k.removeprefix("module."): v for k, v in tensors.items()}
     try:
@@ -194,10 +192,17 @@ def load_model(path, cls):
             f"{os.fspath(path)}: the stored weights do not fit the {est.architecture_} "
             f"architecture the file describes: {exc}"
         ) from exc
-    net = make_net(est, meta["batch_size"], None, None, None, "cpu", False, module)
+    net = make_net(
+        est,
+        n_train=meta["batch_size"],  # batch size = min(batch_size, n_train)
+        valid_ds=None,
+        generator=None,
+        transform=None,
+        device="cpu",
+        incremental=False,
+        module=module,
+    )
     net.initialize()
-    from skorch.history import History
-
     net.history_ = History(est.history_)
     est.net_ = net
     est.device_ = device_on_load(est.device, meta["device"])
