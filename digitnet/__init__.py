@@ -5,7 +5,8 @@ like any scikit-learn classifier.
 """
 
 from ._classifier import DigitClassifier
-from ._networks import CNN, MLP, LeNet5
+from ._modules import CNN, MLP, Dropout, LeNet5
+from ._persistence import load
 from ._presets import PRESETS
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
@@ -15,32 +16,10 @@ __all__ = [
     "MLP",
     "PRESETS",
     "DigitClassifier",
+    "Dropout",
     "InconsistentVersionWarning",
     "LeNet5",
     "TrainingInterruptedWarning",
     "__version__",
     "load",
 ]
-
-
-def load(path):
-    """Load a model saved with :meth:`DigitClassifier.save`.
-
-    Runs no code from the file: weights are read with safetensors and the rest
-    is JSON. A modified, truncated or foreign file raises ``ValueError``; a
-    file from a newer model format says which digitnet it needs. A model saved
-    on a GPU loads on a CPU-only machine (``device="auto"`` re-resolves).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A file written by :meth:`DigitClassifier.save`.
-
-    Returns
-    -------
-    model : DigitClassifier
-        The fitted model, ready to predict (its optimizer state is fresh).
-    """
-    from ._persistence import load_model
-
-    return load_model(path, DigitClassifier)

@@ -1,6 +1,7 @@
 """Data augmentation on whole batches, with torch ops on the training device."""
 
 import math
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -54,17 +55,35 @@ class RandomAffine:
         return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
+#: Largest accepted strength of each ``augment`` entry.
+AUGMENT_LIMITS = {"rotation": 180.0, "shift": 1.0, "scale": 0.9}
+
+
+def check_augment(augment):
+    """``ValueError`` naming the entry unless ``augment`` is valid."""
+    if not isinstance(augment, dict):
+        return
+    unknown = set(augment) - set(DEFAULT_AUGMENT)
+    if unknown:
+        raise ValueError(
+            f"augment has keys {sorted(unknown)}; expected a subset of "
+            f"{sorted(DEFAULT_AUGMENT)}."
+        )
+    for key, value in augment.items():
+        limit = AUGMENT_LIMITS[key]
+        number = isinstance(value, Real) and not isinstance(value, bool)
+        if not number or not 0 <= value <= limit:
+            raise ValueError(
+                f"augment[{key!r}] must be a number in [0, {limit:g}]; got {value!r}."
+            )
+
+
 def make_augmentation(augment, generator):
     """The batch transform for the ``augment`` parameter (None when off)."""
     if augment is False or augment is None:
         return None
+    check_augment(augment)
     params = dict(DEFAULT_AUGMENT)
     if isinstance(augment, dict):
-        unknown = set(augment) - set(DEFAULT_AUGMENT)
-        if unknown:
-            raise ValueError(
-                f"augment has keys {sorted(unknown)}; expected a subset of "
-                f"{sorted(DEFAULT_AUGMENT)}."
-            )
         params.update(augment)
     return RandomAffine(**params, generator=generator)

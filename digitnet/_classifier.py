@@ -4,19 +4,21 @@ import os
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._fitting import check_images, check_pixel_range, fit_estimator, place
-from ._input import split_images, to_tensor
-from ._networks import ACTIVATIONS
+from ._callbacks import epoch_end
+from ._device import device_on_load, place
+from ._modules import ACTIVATIONS
+from ._net import TensorDataset
 from ._persistence import save_model
-from ._setup import device_on_load
-from ._training import TensorDataset
+from ._state import split_images
+from ._training import FITTED_ATTRIBUTES, train
 from ._version import __version__
-from .exceptions import InconsistentVersionWarning
+from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
 
 
 class DigitClassifier(ClassifierMixin, BaseEstimator):
@@ -313,10 +315,73 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.device = device
 
+    # ------------------------------------------------------- fitted input
+    def _fitted_input(self):
+        try:
+            return vars(self)["fitted_input_"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} is not fitted yet."
+            ) from None
+
+    @property
+    def classes_(self):
+        return self._fitted_input().classes
+
+    @property
+    def input_shape_(self):
+        return self._fitted_input().input_shape
+
+    @property
+    def architecture_(self):
+        return self._fitted_input().architecture
+
+    @property
+    def input_mean_(self):
+        return self._fitted_input().mean
+
+    @property
+    def input_scale_(self):
+        return self._fitted_input().scale
+
+    @property
+    def input_range_(self):
+        return self._fitted_input().range
+
     # ------------------------------------------------------------------ fit
+    def _train(self, X, y, sample_weight, **kwargs):
+        """Train, then swap the fitted attributes in whole (or change nothing)."""
+        fitted = train(self, X, y, sample_weight, **kwargs)
+        state = {k: v for k, v in vars(self).items() if k not in FITTED_ATTRIBUTES}
+        state.update(fitted)
+        self.__dict__ = state  # one assignment: all of the new state or none
+        net = self.net_
+        if net.interrupted_:
+            done = epoch_end(net).completed_
+            kept = (
+                "the best validation epoch"
+                if self.early_stopping
+                else ("the last complete epoch")
+            )
+            warnings.warn(
+                f"Training interrupted after {done} complete epoch(s) of "
+                f"{net.max_epochs}; the model keeps the weights of {kept} and is "
+                f"ready to use (n_iter_={self.n_iter_}). Call fit with "
+                "warm_start=True to continue.",
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
+        return self
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``(X, y)``.
+
+        All or nothing: if ``fit`` fails (bad input, an error in training),
+        the estimator is left exactly as it was. A Ctrl-C after the first
+        complete epoch keeps the model trained so far, with a
+        :class:`~digitnet.TrainingInterruptedWarning`; before it, the
+        ``KeyboardInterrupt`` propagates and nothing changes.
 
         Parameters
         ----------
@@ -334,8 +399,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self : DigitClassifier
             The fitted estimator.
         """
-        continuing = self.warm_start and hasattr(self, "net_")
-        return fit_estimator(self, X, y, sample_weight, continuing=continuing)
+        warm = self.warm_start and "net_" in vars(self)
+        return self._train(X, y, sample_weight, continuing=warm, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -345,7 +410,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         ``(X, y)`` at the constant ``learning_rate_init`` (the schedule of
         ``learning_rate`` and ``early_stopping`` apply to ``fit`` only). The
         first call learns the input scaling from its chunk and must name all
-        classes.
+        classes. All or nothing, like :meth:`fit`.
 
         Parameters
         ----------
@@ -365,40 +430,39 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self : DigitClassifier
             The updated estimator.
         """
-        first = not hasattr(self, "net_")
+        first = "net_" not in vars(self)
         if first and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit (every "
                 "class that will appear), e.g. classes=np.arange(10)."
             )
-        return fit_estimator(
-            self,
-            X,
-            y,
-            sample_weight,
-            continuing=not first,
-            classes=classes,
-            incremental=True,
+        return self._train(
+            X, y, sample_weight, continuing=not first, incremental=True, classes=classes
         )
 
+    # -------------------------------------------------------------- predict
     def _logits(self, X):
         check_is_fitted(self)
+        fitted = self.fitted_input_
         X, image_shape = split_images(X)
-        check_images(self, image_shape)
+        fitted.check_images(image_shape, type(self).__name__)
         X = validate_data(self, X, reset=False, dtype="numeric")
-        check_pixel_range(self, X)
+        fitted.check_pixel_range(X, type(self).__name__)
 
         def prepare(chunk):
-            return to_tensor(
-                chunk,
-                self.input_mean_,
-                self.input_scale_,
-                self.input_shape_,
-                self.device_,
-            )
+            return fitted.to_tensor(chunk, self.device_)
 
-        dataset = TensorDataset(X, prepare=prepare)
-        return self.net_.forward(dataset, training=False)
+        logits = self.net_.forward(TensorDataset(X, prepare=prepare), training=False)
+        bad = ~torch.isfinite(logits).all(dim=1)
+        if bad.any():
+            rows = np.flatnonzero(bad.numpy())
+            raise ValueError(
+                f"The network's outputs are not finite for {len(rows)} sample(s) "
+                f"(rows {rows[:5].tolist()}{'...' if len(rows) > 5 else ''}): their "
+                "values are far outside the training data's, or the weights "
+                "diverged in training."
+            )
+        return logits
 
     def predict_proba(self, X):
         """Probability of each class for each sample.

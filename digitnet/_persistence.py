@@ -1,39 +1,42 @@
 """A model file format that runs no code when loaded: safetensors + JSON.
 
-Tensors (module weights, input scaling) are stored with safetensors; everything
-else -- parameters, typed classes, geometry, history, versions -- is JSON in the
-file's metadata. A SHA-256 of the tensor bytes detects corrupted or edited
-weights (an integrity check, not a signature). Optimizer state is not stored:
-``warm_start`` after loading starts a fresh optimizer.
+The module's weights and the input scaling are safetensors tensors; the
+parameters (typed, :mod:`digitnet._plain`), the fitted input
+(:class:`~digitnet._state.FittedInput`), the history and versions are JSON in
+the file's metadata. A SHA-256 over the metadata, the tensor index and the
+tensor bytes detects any accidental change (an integrity check, not a
+signature). Loading validates every field before it allocates anything: the
+module is first built on torch's ``meta`` device and its shapes compared with
+the file's, so a file never costs more memory than its weights. A loaded model
+has an inference-only net (no optimizer, schedule or callbacks); ``warm_start``
+after loading starts a fresh optimizer.
 """
 
 import hashlib
 import json
 import os
-from pathlib import Path
+import re
+import struct
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
-from skorch.history import History
 
-from ._fitting import build_fitted_module, make_net, place
-from ._setup import device_on_load
+from ._device import device_on_load, place
+from ._files import atomic_write
+from ._modules import build_module, check_layer_sizes
+from ._net import make_inference_net
+from ._plain import decode, encode
+from ._state import FittedInput
+from ._training import fitted_attributes, module_spec
 from ._version import __version__
 
 FORMAT = "digitnet-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SAFE_HINT = "install the safe-format extra: pip install 'digitnet[safe]'"
-
-_FITTED = [
-    "n_iter_",
-    "loss_curve_",
-    "best_loss_",
-    "validation_scores_",
-    "best_validation_score_",
-    "history_",
-    "input_range_",
-]
+_MAX_HEADER = 16 << 20  # bytes of JSON header accepted before parsing
+DEVICE_NAME = re.compile(r"cpu|mps|cuda(:\d+)?")
+_DTYPES = {"F64": torch.float64, "F32": torch.float32, "I64": torch.int64}
 
 
 def _safetensors():
@@ -46,165 +49,276 @@ def _safetensors():
     return safetensors
 
 
-def _digest(tensors):
-    digest = hashlib.sha256()
-    for name in sorted(tensors):
-        tensor = tensors[name]
-        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
-        digest.update(tensor.numpy().tobytes())
+def _digest(meta_json, index, payload):
+    """SHA-256 of the description, the tensor index and the tensor bytes."""
+    digest = hashlib.sha256(meta_json.encode("utf-8"))
+    digest.update(json.dumps(index, sort_keys=True).encode("utf-8"))
+    digest.update(payload)
     return digest.hexdigest()
 
 
-def _jsonable(value):
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {"__dict__": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _restore(value):
-    if isinstance(value, list):
-        return tuple(_restore(v) for v in value)
-    if isinstance(value, dict) and "__dict__" in value:
-        return {_restore(k): _restore(v) for k, v in value["__dict__"]}
-    return value
-
-
-def save_model(est, path):
-    """Write a fitted DigitClassifier to ``path`` (see :meth:`DigitClassifier.save`)."""
-    check_is_fitted(est)
-    safetensors = _safetensors()
+def _description(est):
     if not isinstance(est.architecture_, str):
         raise ValueError(
             f"This model uses the custom module class {est.architecture_.__name__}, "
             "whose code the safe format cannot store. Save it with pickle or joblib "
             "instead (and load such files only from sources you trust)."
         )
-    if isinstance(est.random_state, np.random.RandomState):
+    try:
+        params = {k: encode(v) for k, v in est.get_params(deep=False).items()}
+    except TypeError as exc:
         raise ValueError(
-            "random_state is a RandomState instance, which the safe format cannot "
-            "store; set random_state to an int or None before saving."
-        )
-    state = est.net_.module_.state_dict()
-    tensors = {f"module.{k}": v.detach().cpu().contiguous() for k, v in state.items()}
-    tensors["input_mean"] = torch.from_numpy(np.ascontiguousarray(est.input_mean_))
-    tensors["input_scale"] = torch.from_numpy(np.ascontiguousarray(est.input_scale_))
-    classes = est.classes_
+            f"A parameter cannot be stored in the safe format ({exc}); e.g. a "
+            "RandomState random_state: set it to an int or None before saving."
+        ) from exc
+    description, arrays = est.fitted_input_.to_plain()
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "digitnet_version": __version__,
         "torch_version": torch.__version__,
-        "params": {k: _jsonable(v) for k, v in est.get_params(deep=False).items()},
-        "classes": {"dtype": classes.dtype.str, "values": classes.tolist()},
-        "input_shape": list(est.input_shape_),
-        "architecture": est.architecture_,
-        "n_features_in": est.n_features_in_,
-        "feature_names_in": (
-            est.feature_names_in_.tolist()
-            if hasattr(est, "feature_names_in_")
-            else None
-        ),
+        "params": params,
+        "input": description,
         "device": est.device_,
-        "batch_size": est.net_.batch_size,
-        "fitted": {name: _jsonable(getattr(est, name)) for name in _FITTED},
-        "sha256": _digest(tensors),
+        "history": encode(est.history_),
     }
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        safetensors.torch.save_file(
-            tensors, str(tmp), metadata={"digitnet": json.dumps(meta)}
-        )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return meta, arrays
 
 
-def _read(path):
+def save_model(est, path):
+    """Write a fitted DigitClassifier to ``path`` (see :meth:`DigitClassifier.save`)."""
+    check_is_fitted(est)
     safetensors = _safetensors()
-    name = os.fspath(path)
-    try:
-        with safetensors.safe_open(name, framework="pt") as f:
-            raw = (f.metadata() or {}).get("digitnet")
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # safetensors raises its own error types
+    meta, arrays = _description(est)
+    tensors = {
+        f"module.{k}": v.detach().cpu().contiguous()
+        for k, v in est.net_.module_.state_dict().items()
+    }
+    tensors.update(
+        {k: torch.from_numpy(np.ascontiguousarray(a)) for k, a in arrays.items()}
+    )
+    meta_json = json.dumps(meta, sort_keys=True)
+    unsigned = safetensors.torch.save(tensors, metadata={"digitnet": meta_json})
+    header, payload = _split(unsigned, os.fspath(path))
+    sha = _digest(meta_json, _index(header), payload)
+    data = safetensors.torch.save(
+        tensors, metadata={"digitnet": meta_json, "sha256": sha}
+    )
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _split(data, name):
+    """``(header dict, tensor bytes)`` of a safetensors file's bytes."""
+    if len(data) < 8:
+        raise ValueError(f"{name} is not a readable digitnet model file (truncated).")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > min(_MAX_HEADER, len(data) - 8):
         raise ValueError(
             f"{name} is not a readable digitnet model file (truncated or not "
-            f"safetensors): {exc}"
-        ) from exc
-    if raw is None:
-        raise ValueError(f"{name} is a safetensors file but not a digitnet model.")
+            "safetensors: bad header size)."
+        )
     try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        header = json.loads(data[8 : 8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(
-            f"{name}: the model description is not valid JSON: {exc}"
+            f"{name} is not a readable digitnet model file (not safetensors): {exc}"
         ) from exc
-    if meta.get("format") != FORMAT:
-        raise ValueError(
-            f"{name} is not a digitnet model file (format {meta.get('format')!r})."
+    if not isinstance(header, dict):
+        raise ValueError(f"{name} is not a readable digitnet model file.")
+    return header, memoryview(data)[8 + size :]
+
+
+def _index(header):
+    return {k: v for k, v in header.items() if k != "__metadata__"}
+
+
+def _check_index(index, payload_size, name):
+    """Tensor entries must be well-formed and tile the payload exactly."""
+    spans = []
+    for key, entry in index.items():
+        ok = isinstance(entry, dict) and entry.get("dtype") in _DTYPES
+        shape, offsets = (
+            (entry.get("shape"), entry.get("data_offsets")) if ok else (0, 0)
         )
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(
-            f"{name} was written by digitnet {meta.get('digitnet_version')} in model "
-            f"format {meta['format_version']}; this digitnet ({__version__}) reads "
-            f"format {FORMAT_VERSION} and older. Upgrade digitnet to load it."
-        )
-    found = _digest(tensors)
+        ok = ok and isinstance(shape, list) and isinstance(offsets, list)
+        ok = ok and all(isinstance(d, int) and d >= 0 for d in [*shape, *offsets])
+        ok = ok and len(offsets) == 2
+        if ok:
+            size = _DTYPES[entry["dtype"]].itemsize * int(
+                np.prod(shape, dtype=np.int64)
+            )
+            ok = offsets[1] - offsets[0] == size
+        if not ok:
+            raise ValueError(f"{name}: malformed tensor entry {key!r}.")
+        spans.append(tuple(offsets))
+    end = 0
+    for start, stop in sorted(spans):
+        if start != end:
+            raise ValueError(f"{name}: tensor data overlaps or leaves gaps.")
+        end = stop
+    if end != payload_size:
+        raise ValueError(f"{name} is truncated or has trailing data.")
+
+
+def read_file(path):
+    """``(description, tensor index, file bytes)`` after the integrity check."""
+    name = os.fspath(path)
+    with open(path, "rb") as f:  # one read: a concurrent save cannot tear it
+        data = f.read()
+    header, payload = _split(data, name)
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or "digitnet" not in meta:
+        raise ValueError(f"{name} is a safetensors file but not a digitnet model.")
+    index = _index(header)
+    _check_index(index, len(payload), name)
+    found = _digest(meta["digitnet"], index, payload)
     if found != meta.get("sha256"):
         raise ValueError(
-            f"{name} has been modified or corrupted: its tensors have SHA-256 "
+            f"{name} has been modified or corrupted: its content has SHA-256 "
             f"{found}, but the file records {meta.get('sha256')}."
         )
-    return meta, tensors
-
-
-def load_model(path, cls):
-    """Read a model written by :func:`save_model` (see :func:`digitnet.load`)."""
-    meta, tensors = _read(path)
-    est = cls(**{k: _restore(v) for k, v in meta["params"].items()})
-    classes = meta["classes"]
-    est.classes_ = np.asarray(classes["values"], dtype=np.dtype(classes["dtype"]))
-    est.input_shape_ = tuple(meta["input_shape"])
-    est.architecture_ = meta["architecture"]
-    est.n_features_in_ = meta["n_features_in"]
-    if meta["feature_names_in"] is not None:
-        est.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
-    est.input_mean_ = tensors.pop("input_mean").numpy()
-    est.input_scale_ = tensors.pop("input_scale").numpy()
-    for name, value in meta["fitted"].items():
-        value = _restore(value)  # JSON lists come back as tuples
-        if isinstance(value, tuple) and name != "input_range_":
-            value = list(value)
-        setattr(est, name, value)
-    module = build_fitted_module(est)
-    weights = {k.removeprefix("module."): v for k, v in tensors.items()}
     try:
-        module.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
+        description = json.loads(meta["digitnet"])
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name}: the model description is not JSON: {exc}") from exc
+    _check_format(description, name)
+    return description, index, data
+
+
+def _check_format(description, name):
+    if not isinstance(description, dict) or description.get("format") != FORMAT:
+        found = description.get("format") if isinstance(description, dict) else None
+        raise ValueError(f"{name} is not a digitnet model file (format {found!r}).")
+    version = description.get("format_version")
+    if not isinstance(version, int) or version < FORMAT_VERSION:
         raise ValueError(
-            f"{os.fspath(path)}: the stored weights do not fit the {est.architecture_} "
-            f"architecture the file describes: {exc}"
-        ) from exc
-    net = make_net(
-        est,
-        n_train=meta["batch_size"],  # batch size = min(batch_size, n_train)
-        valid_ds=None,
-        generator=None,
-        transform=None,
-        device="cpu",
-        incremental=False,
-        module=module,
+            f"{name} is in model format {version!r}; this digitnet ({__version__}) "
+            f"reads format {FORMAT_VERSION}. Re-save it with the digitnet that "
+            "wrote it, or retrain."
+        )
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{name} was written by digitnet {description.get('digitnet_version')} "
+            f"in model format {version}; this digitnet ({__version__}) reads format "
+            f"{FORMAT_VERSION}. Upgrade digitnet to load it."
+        )
+
+
+def _estimator(cls, description, name):
+    """The unfitted estimator with the stored parameters, validated."""
+    params = description.get("params")
+    if not isinstance(params, dict):
+        raise ValueError(f"{name}: params must be a dict.")
+    try:
+        params = {k: decode(v) for k, v in params.items()}
+        est = cls(**params)
+        est._validate_params()
+        if est.hidden_layer_sizes is not None:
+            check_layer_sizes(est.hidden_layer_sizes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: invalid stored parameters: {exc}") from exc
+    return est
+
+
+def _module_for(est, fitted, index, name):
+    """The module built on the meta device, checked against the file's tensors."""
+    with torch.device("meta"):
+        module = build_module(
+            fitted.architecture,
+            input_shape=fitted.input_shape,
+            n_classes=len(fitted.classes),
+            hidden_layer_sizes=est.hidden_layer_sizes,
+            activation=est.activation,
+            dropout=est.dropout,
+            module_params=est.module_params,
+        )
+    expected = {f"module.{k}": tuple(v.shape) for k, v in module.state_dict().items()}
+    stored = {k: tuple(v["shape"]) for k, v in index.items() if k.startswith("module.")}
+    if expected != stored:
+        wrong = sorted(set(expected.items()) ^ set(stored.items()), key=str)[:3]
+        raise ValueError(
+            f"{name}: the stored weights do not fit the {fitted.architecture} "
+            f"architecture the file describes (e.g. {wrong})."
+        )
+    return module
+
+
+def load(path):
+    """Load a model saved with :meth:`DigitClassifier.save`.
+
+    Runs no code from the file: weights are read with safetensors and the rest
+    is JSON. A modified, truncated or foreign file, or one whose description
+    is malformed, raises ``ValueError`` before anything is built from it; a
+    file from a newer model format says which digitnet it needs. A model saved
+    on a GPU loads on a CPU-only machine (``device="auto"`` re-resolves).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :meth:`DigitClassifier.save`.
+
+    Returns
+    -------
+    model : DigitClassifier
+        The fitted model, ready to predict (its optimizer state is fresh).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> import digitnet
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = digitnet.DigitClassifier(max_iter=1, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "digits.dnet")
+    >>> clf.save(path)
+    >>> (digitnet.load(path).predict(X) == clf.predict(X)).all()
+    np.True_
+    """
+    from ._classifier import DigitClassifier
+
+    safetensors = _safetensors()
+    name = os.fspath(path)
+    description, index, data = read_file(path)
+    est = _estimator(DigitClassifier, description, name)
+    for key in ("input_mean", "input_scale"):
+        if index.get(key, {}).get("dtype") != "F64":
+            raise ValueError(f"{name}: {key} is missing or not float64.")
+    try:
+        arrays = {k: np.ones(index[k]["shape"]) for k in ("input_mean", "input_scale")}
+        fitted = FittedInput.from_plain(description.get("input"), arrays)
+    except ValueError as exc:
+        raise ValueError(f"{name}: invalid input description: {exc}") from exc
+    module = _module_for(est, fitted, index, name)
+    tensors = safetensors.torch.load(bytes(data))
+    fitted = FittedInput.from_plain(
+        description["input"],
+        {k: tensors.pop(k).numpy() for k in ("input_mean", "input_scale")},
     )
-    net.initialize()
-    net.history_ = History(est.history_)
-    est.net_ = net
-    est.device_ = device_on_load(est.device, meta["device"])
-    place(net, est.device_)
+    module = module.to_empty(device="cpu")
+    module.load_state_dict({k.removeprefix("module."): v for k, v in tensors.items()})
+    return _assemble(est, fitted, module, description, name)
+
+
+def _assemble(est, fitted, module, description, name):
+    from skorch.history import History
+
+    try:
+        history = decode(description.get("history"))
+        if not isinstance(history, list) or not all(
+            isinstance(row, dict) and isinstance(row.get("train_loss"), float)
+            for row in history
+        ):
+            raise ValueError("history must be a list of epoch dicts with train_loss")
+    except ValueError as exc:
+        raise ValueError(f"{name}: invalid history: {exc}") from exc
+    device = description.get("device")
+    if not isinstance(device, str) or not DEVICE_NAME.fullmatch(device):
+        raise ValueError(f"{name}: device must be a device name, not {device!r}.")
+    net = make_inference_net(module)
+    net.history_ = History(history)
+    net.module_spec_ = module_spec(est)
+    net.interrupted_ = False
+    device = device_on_load(est.device, device)
+    place(net, device)
+    vars(est).update(fitted_attributes(net, device, fitted, est.early_stopping))
     return est

@@ -1,172 +1,426 @@
-"""The skorch machinery behind DigitClassifier.
+"""How DigitClassifier trains: read the data, build the net, run it, report.
 
-* :class:`TensorDataset` holds pre-materialised tensors (already scaled and on
-  the training device) or, for prediction, a raw array prepared batch by batch.
-* :class:`BatchIterator` replaces ``DataLoader``: it slices those tensors by
-  index, so there is no per-sample ``__getitem__`` and no collate in the loop.
-* :class:`Net` is skorch's ``NeuralNetClassifier`` with a sample-weighted loss,
-  prediction under ``torch.inference_mode`` and pickles that hold CPU tensors.
+:func:`train` never modifies the estimator. It returns the fitted attributes,
+which the estimator swaps in whole on success, so a failed ``fit``, warm start
+or ``partial_fit`` leaves the estimator bitwise as it was. Every training call
+builds a new net the same way; a warm start or ``partial_fit`` then copies the
+previous net's weights, optimizer state and history into it, and a checkpoint
+resume loads the saved ones.
 """
 
-import io
-import pickle
-import tempfile
+import copy
+from dataclasses import dataclass
+from numbers import Real
 
+import numpy as np
 import torch
-import torch.nn.functional as F
-from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset, unpack_data
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+from skorch.history import History
 
-#: Inference batches are padded to at least this many rows: CPU kernels for
-#: tiny batches round differently, and padding makes each sample's output
-#: independent of how many samples are predicted together.
-MIN_INFERENCE_ROWS = 16
+from . import _checkpoint as ckpt
+from ._augment import check_augment, make_augmentation
+from ._callbacks import build_callbacks, epoch_end
+from ._device import resolve_device
+from ._files import check_writable
+from ._modules import build_module, check_layer_sizes, set_dropout_generator
+from ._net import TensorDataset, batch_size_for, make_training_net
+from ._optim import start_from
+from ._plain import canonical, fingerprint
+from ._state import FittedInput, learn_classes, split_images
+
+SEED_NAMES = ("init", "shuffle", "split", "augment", "dropout")
+_SEED_MAX = np.iinfo(np.int32).max
+#: Parameters that shape the module: a warm start must keep them.
+MODULE_PARAMS = ("architecture", "hidden_layer_sizes", "activation", "dropout")
 
 
-class TensorDataset(Dataset):
-    """Samples for skorch: ``X`` (and ``y``, ``sample_weight``) as tensors.
+@dataclass
+class Data:
+    """Validated training data, ready to become tensors."""
 
-    ``prepare``, when given, turns a slice of ``X`` into the batch tensor
-    (prediction keeps the caller's array and scales one batch at a time).
+    X: np.ndarray
+    y: np.ndarray  # encoded labels
+    weights: np.ndarray | None
+    fitted_input: FittedInput
+    valid_idx: np.ndarray | None
+    owned: bool  # X may be scaled in place
+
+
+def train(est, X, y, sample_weight, *, continuing, incremental, classes=None):
+    """Train ``est`` on ``X, y``; return the fitted attributes.
+
+    ``continuing``: start from the fitted network (warm start, later
+    ``partial_fit`` calls). ``incremental``: one epoch at a constant rate, no
+    validation split, stopping rule or checkpoint (``partial_fit``).
+
+    ``est`` is only read. Raises ``KeyboardInterrupt`` if Ctrl-C comes before
+    any epoch of this call completed (there is nothing worth keeping then).
     """
+    checkpointed = est.checkpoint_dir is not None and not (continuing or incremental)
+    check_params(est, checkpointed)
+    previous = est if continuing else None
+    identity = None
+    if checkpointed:
+        identity = ckpt.identity(est, data_fingerprint(X, y, sample_weight))
+    seeds = draw_seeds(est.random_state)
+    data = read_data(
+        est, X, y, sample_weight, previous, classes, seeds["split"], incremental
+    )
+    device = resolve_device(est.device)
+    resume = None
+    if identity is not None:
+        fresh = est.random_state is None
+        resume = ckpt.read_checkpoint(est, identity, fresh_if_finished=fresh)
+        if resume is not None:
+            ckpt.check_input(est, resume, data.fitted_input)
+    fitted_input = data.fitted_input
+    net, train_ds = build_net(
+        est, data, seeds, device, incremental, previous, resume, identity
+    )
+    del data
+    net.partial_fit(train_ds, None)
+    set_dropout_generator(net.module_, None)
+    if net.interrupted_ and not epoch_end(net).completed_:
+        raise KeyboardInterrupt  # no epoch completed: nothing worth keeping
+    return fitted_attributes(net, device, fitted_input, est.early_stopping)
 
-    def __init__(self, X, y=None, sample_weight=None, prepare=None):
-        super().__init__(X, y)
-        self.sample_weight = sample_weight
-        self.prepare = prepare
+
+def data_fingerprint(X, y, sample_weight):
+    """Fingerprint of the training data, for checkpoint identity."""
+    arrays = [X, y, sample_weight]
+    return fingerprint(*(None if a is None else np.asarray(a) for a in arrays))
 
 
-class BatchIterator:
-    """Yield ``(X_batch, y_batch)`` slices of a :class:`TensorDataset`.
+def check_params(est, checkpointed):
+    """What ``_parameter_constraints`` cannot express, checked before training."""
+    arch = est.architecture
+    if isinstance(arch, type) and not issubclass(arch, torch.nn.Module):
+        raise ValueError(
+            "The 'architecture' parameter of DigitClassifier must be 'auto', "
+            "'mlp', 'cnn', 'lenet5' or a torch.nn.Module subclass; got the "
+            f"class {arch.__name__} instead."
+        )
+    if est.hidden_layer_sizes is not None:
+        check_layer_sizes(est.hidden_layer_sizes)
+    check_class_weight(est.class_weight)
+    check_augment(est.augment)
+    if checkpointed:
+        check_writable(est.checkpoint_dir, folder=True)
 
-    With sample weights, ``y_batch`` is the pair ``(labels, weights)``.
 
-    Parameters
-    ----------
-    dataset : TensorDataset
-    batch_size : int
-    shuffle : bool, default=False
-        Visit samples in a fresh random order every epoch.
-    generator : torch.Generator, default=None
-        Source of the shuffling order (keeps the global RNG untouched).
-    transform : callable, default=None
-        Applied to each training batch of X (data augmentation).
-    """
+def check_class_weight(class_weight):
+    """Class weights must be finite, non-negative and not all zero."""
+    if not isinstance(class_weight, dict):
+        return
+    values = list(class_weight.values())
+    ok = all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
+    if not ok or not all(np.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(
+            "The 'class_weight' parameter of DigitClassifier must map classes to "
+            f"finite, non-negative numbers; got {class_weight!r}."
+        )
+    if values and not any(values):
+        raise ValueError(
+            "The 'class_weight' parameter of DigitClassifier gives every class "
+            f"weight 0 ({class_weight!r}); nothing would be learned."
+        )
 
-    def __init__(
-        self, dataset, batch_size, shuffle=False, generator=None, transform=None
+
+def draw_seeds(random_state):
+    """One seed per random stream, drawn from ``random_state``."""
+    rng = check_random_state(random_state)
+    values = rng.randint(_SEED_MAX, size=len(SEED_NAMES))
+    return dict(zip(SEED_NAMES, (int(v) for v in values), strict=True))
+
+
+def _plain_labels(y):
+    """pandas' nullable integer labels as NumPy ints (not floats)."""
+    dtype = getattr(y, "dtype", None)
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if numpy_dtype is not None and numpy_dtype.kind in "iub" and hasattr(y, "to_numpy"):
+        if y.isna().any():
+            raise ValueError("y holds missing labels (NA); drop those samples.")
+        return y.to_numpy(dtype=numpy_dtype)
+    return y
+
+
+def encode_labels(y, previous, classes):
+    """``(all classes, encoded y)``; a continued fit keeps its classes."""
+    if previous is None:
+        all_classes = learn_classes(y, classes)
+        return all_classes, np.searchsorted(all_classes, y)
+    fitted = previous.fitted_input_
+    if classes is not None and not np.array_equal(
+        learn_classes(classes), fitted.classes
     ):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-        self.transform = transform
-
-    def _bounds(self):
-        n, size = len(self.dataset), self.batch_size
-        starts = list(range(0, n, size))
-        if len(starts) > 1 and n - starts[-1] == 1:
-            # A lone trailing sample joins the previous batch: batch norm
-            # cannot train on a single value per channel.
-            starts.pop()
-        return list(zip(starts, [*starts[1:], n], strict=True))
-
-    def __len__(self):
-        return len(self._bounds())
-
-    def __iter__(self):
-        ds = self.dataset
-        order = None
-        if self.shuffle:
-            order = torch.randperm(len(ds), generator=self.generator)
-            if isinstance(ds.X, torch.Tensor):
-                order = order.to(ds.X.device)
-        for start, stop in self._bounds():
-            idx = slice(start, stop) if order is None else order[start:stop]
-            xb = ds.X[idx]
-            if ds.prepare is not None:
-                xb = ds.prepare(xb)
-            if self.transform is not None:
-                xb = self.transform(xb)
-            yb = None if ds.y is None else ds.y[idx]
-            if ds.sample_weight is not None:
-                yb = (yb, ds.sample_weight[idx])
-            yield xb, yb
+        raise ValueError(
+            f"classes={learn_classes(classes).tolist()} differs from the classes "
+            f"of the first partial_fit call, {fitted.classes.tolist()}."
+        )
+    return fitted.classes, fitted.encode(y)
 
 
-class Net(NeuralNetClassifier):
-    """``NeuralNetClassifier`` specialised for digitnet's tensors and devices."""
+def read_data(est, X, y, sample_weight, previous, classes, split_seed, incremental):
+    """Validate ``X, y`` and learn (or reuse) the fitted input."""
+    X, image_shape = split_images(X)
+    X_in = X
+    scratch = copy.copy(est)  # validate_data records n_features_in_ on it
+    X, y = validate_data(
+        scratch, X, _plain_labels(y), reset=previous is None, dtype="numeric"
+    )
+    check_classification_targets(y)
+    if previous is not None:
+        previous.fitted_input_.check_images(image_shape)
+    all_classes, y_enc = encode_labels(y, previous, classes)
+    weights = sample_weights(est, X, y, sample_weight)
+    owned = X.flags.owndata and not (
+        isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
+    )
+    if weights is not None and (weights == 0).any():
+        keep = weights > 0
+        X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
+    valid_idx = split(est, y_enc, split_seed, incremental)
+    if previous is not None:
+        fitted = previous.fitted_input_
+    else:
+        train = np.ones(len(X), bool)
+        if valid_idx is not None:
+            train[valid_idx] = False
+        fitted = FittedInput.learn(
+            X[train] if valid_idx is not None else X,
+            None if weights is None else weights[train],
+            classes=all_classes,
+            image_shape=image_shape,
+            architecture=est.architecture,
+        ).with_feature_names(getattr(scratch, "feature_names_in_", None))
+    return Data(X, y_enc, weights, fitted, valid_idx, owned)
 
-    def fit_loop(self, X, y=None, *args, **kwargs):
-        """skorch's ``fit_loop``, telling a user's Ctrl-C from early stopping.
 
-        skorch stops training by raising ``KeyboardInterrupt`` both for a
-        stopping rule and for Ctrl-C, and ``partial_fit`` swallows it (then runs
-        ``on_train_end``, which restores the best weights with early stopping).
-        ``interrupted_`` is True only for Ctrl-C.
-        """
-        self.interrupted_ = False
-        try:
-            return super().fit_loop(X, y, *args, **kwargs)
-        except KeyboardInterrupt:
-            stopper = dict(self.callbacks_).get("stopping")
-            stopped = stopper is not None and stopper.misses_ >= stopper.patience
-            self.interrupted_ = not stopped
-            raise
+def sample_weights(est, X, y, sample_weight):
+    """Per-sample loss weights (None when uniform: the plain loss is faster)."""
+    weights = None
+    if sample_weight is not None:
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not np.isfinite(weights).all():
+            raise ValueError("sample_weight holds NaN or infinite values.")
+    if est.class_weight is not None:
+        cw = compute_sample_weight(est.class_weight, y)
+        weights = cw if weights is None else weights * cw
+    if weights is not None and not weights.any():
+        raise ValueError(
+            "sample_weight and class_weight give every sample weight 0; nothing "
+            "would be learned."
+        )
+    if weights is not None and np.all(weights == weights[0]):
+        return None
+    return weights
 
-    def infer(self, x, **fit_params):
-        # Batches are tensors already on the right device.
-        return self.module_(x, **fit_params)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(y_true, (tuple, list)):
-            labels, weights = y_true
-            losses = F.cross_entropy(
-                y_pred,
-                labels,
-                reduction="none",
-                label_smoothing=self.criterion_.label_smoothing,
-            )
-            return (losses * weights).sum() / weights.sum()
-        return self.criterion_(y_pred, y_true)
+def split(est, y_enc, seed, incremental=False):
+    """Sorted validation row indices (``early_stopping``), or None."""
+    n = len(y_enc)
+    if not est.early_stopping or incremental:
+        return None
+    n_valid = int(np.ceil(est.validation_fraction * n))
+    if n < 2 or n_valid >= n:
+        raise ValueError(
+            "early_stopping=True with validation_fraction="
+            f"{est.validation_fraction} leaves no training sample out of {n}; "
+            "use more data, a smaller validation_fraction or early_stopping=False."
+        )
+    counts = np.bincount(y_enc)
+    stratify = (
+        y_enc if counts[counts > 0].min() >= 2 and n_valid >= len(counts) else None
+    )
+    _, valid_idx = train_test_split(
+        np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
+    )
+    return np.sort(valid_idx)
 
-    def evaluation_step(self, batch, training=False):
-        self.check_is_fitted()
-        Xi, _ = unpack_data(batch)
-        n = len(Xi)
-        if n < MIN_INFERENCE_ROWS:
-            Xi = torch.cat([Xi, Xi.new_zeros((MIN_INFERENCE_ROWS - n, *Xi.shape[1:]))])
-        with torch.inference_mode():
-            self._set_training(training)
-            return self.infer(Xi)[:n]
 
-    def move_to(self, device):
-        """Move module, criterion and optimizer state to ``device``."""
-        self.device = device
-        self.module_.to(device)
-        self.criterion_.to(device)
-        # load_state_dict casts the optimizer state to its parameters' device.
-        self.optimizer_.load_state_dict(self.optimizer_.state_dict())
+def _dataset(fitted_input, X, y_enc, weights, device, owned):
+    tensor = fitted_input.to_tensor(X, device, copy=not owned)
+    labels = torch.as_tensor(y_enc, dtype=torch.long).to(device)
+    w = None
+    if weights is not None:
+        w = torch.as_tensor(weights, dtype=torch.float32).to(device)
+    return TensorDataset(tensor, labels, w)
 
-    def __getstate__(self):
-        if torch.device(self.device).type == "cpu":
-            return super().__getstate__()
-        # Store tensors on the CPU so that the pickle loads on any machine;
-        # the owning estimator moves them back to an accelerator on load.
-        state = self.__dict__.copy()
-        prefixes = tuple(self.cuda_dependent_attributes_)
-        attrs = {
-            key: state.pop(key)
-            for key in list(state)
-            if isinstance(key, str) and key.startswith(prefixes)
+
+def datasets(data, device):
+    """``(train, validation or None)`` datasets on ``device``."""
+    X, y, w, fitted = data.X, data.y, data.weights, data.fitted_input
+    if data.valid_idx is None:
+        return _dataset(fitted, X, y, w, device, data.owned), None
+    train = np.ones(len(X), bool)
+    train[data.valid_idx] = False
+    v = data.valid_idx
+    pick = lambda a, rows: None if a is None else a[rows]  # noqa: E731
+    return (
+        _dataset(fitted, X[train], y[train], pick(w, train), device, True),
+        _dataset(fitted, X[v], y[v], pick(w, v), device, True),
+    )
+
+
+def generators(seeds, device):
+    """The run's private random generators, seeded."""
+    return {
+        "shuffle": torch.Generator().manual_seed(seeds["shuffle"]),
+        "augment": torch.Generator().manual_seed(seeds["augment"]),
+        "dropout": torch.Generator(device=device).manual_seed(seeds["dropout"]),
+    }
+
+
+def module_spec(est):
+    """Values of the parameters that shape the module (warm starts keep them)."""
+    spec = {name: canonical(getattr(est, name)) for name in MODULE_PARAMS}
+    spec["module_params"] = canonical(est.module_params or {})
+    return spec
+
+
+def check_same_module(est, previous_net):
+    """A warm start continues the fitted network: its shape may not change."""
+    before = getattr(previous_net, "module_spec_", None)
+    now = module_spec(est)
+    changed = [k for k in now if before is not None and before.get(k) != now[k]]
+    if changed:
+        raise ValueError(
+            f"warm_start=True continues the fitted network, but {', '.join(changed)} "
+            "changed since it was fitted; set them back, or fit with "
+            "warm_start=False to train a new network."
+        )
+
+
+def continue_from(net, previous_net, est):
+    """Start ``net`` from ``previous_net``: weights, optimizer state, history."""
+    check_same_module(est, previous_net)
+    net.module_.load_state_dict(previous_net.module_.state_dict())
+    start_from(net.optimizer_, getattr(previous_net, "optimizer_", None), est)
+    net.history_ = History(copy.deepcopy(previous_net.history.to_list()))
+
+
+def build_net(est, data, seeds, device, incremental, previous, resume, identity):
+    """The initialized training net for this call, at its starting state."""
+    train_ds, valid_ds = datasets(data, device)
+    epochs = 1 if incremental else est.max_iter
+    gens = generators(seeds, device)
+    fitted = data.fitted_input
+    module = build_module(
+        fitted.architecture,
+        input_shape=fitted.input_shape,
+        n_classes=len(fitted.classes),
+        hidden_layer_sizes=est.hidden_layer_sizes,
+        activation=est.activation,
+        dropout=est.dropout,
+        module_params=est.module_params,
+        seed=seeds["init"],
+    )
+    check_output_width(module, fitted)
+    set_dropout_generator(module, gens["dropout"])
+    checkpoint = None
+    if identity is not None:
+        path = ckpt.checkpoint_path(est)
+        checkpoint = ckpt.EpochCheckpoint(path, identity, fitted, gens, epochs)
+    n_batches = -(-len(train_ds) // batch_size_for(est, len(train_ds)))
+    callbacks = build_callbacks(
+        est,
+        n_batches=n_batches,
+        epochs=epochs,
+        incremental=incremental,
+        checkpoint=checkpoint,
+        resume=resume,
+    )
+    transform = make_augmentation(est.augment, gens["augment"])
+    iterator = {"generator": gens["shuffle"], "transform": transform}
+    net = make_training_net(
+        est,
+        module,
+        n_train=len(train_ds),
+        valid_ds=valid_ds,
+        iterator=iterator,
+        callbacks=callbacks,
+        device=device,
+    )
+    net.initialize()
+    net.max_epochs = epochs
+    net.module_spec_ = module_spec(est)
+    if previous is not None:
+        continue_from(net, previous.net_, est)
+    if resume is not None:
+        ckpt.restore_training(net, resume, gens)
+    return net, train_ds
+
+
+def check_output_width(module, fitted):
+    """The module must return one logit per class for one sample."""
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, *fitted.input_shape))
+    finally:
+        module.train()
+    expected = (2, len(fitted.classes))
+    if tuple(out.shape) != expected:
+        raise ValueError(
+            f"The module returns outputs of shape {tuple(out.shape)[1:]} per "
+            f"sample, but there are {len(fitted.classes)} classes; it must return "
+            f"{len(fitted.classes)} logits per sample."
+        )
+
+
+#: Every fitted attribute :func:`fitted_attributes` sets (a swap replaces all).
+FITTED_ATTRIBUTES = (
+    "fitted_input_",
+    "n_features_in_",
+    "feature_names_in_",
+    "net_",
+    "device_",
+    "history_",
+    "n_iter_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+)
+
+
+def history_attributes(history, early_stopping):
+    """The MLPClassifier-style attributes derived from the epoch history."""
+    rows = [
+        {
+            k: v.item() if isinstance(v, np.generic) else v
+            for k, v in epoch.items()
+            if k != "batches"
         }
-        buffer = io.BytesIO()
-        torch.save(attrs, buffer)
-        buffer.seek(0)
-        attrs = torch.load(buffer, map_location="cpu", weights_only=False)
-        with tempfile.SpooledTemporaryFile() as f:
-            pickle.dump(attrs, f)
-            f.seek(0)
-            state["__cuda_dependent_attributes__"] = f.read()
-        state["device"] = "cpu"
-        return state
+        for epoch in history
+    ]
+    losses = [row["train_loss"] for row in rows]
+    scores = [row.get("valid_acc") for row in rows]
+    validated = early_stopping and rows and None not in scores
+    return {
+        "history_": rows,
+        "n_iter_": len(rows),
+        "loss_curve_": losses,
+        "best_loss_": min(losses) if losses else None,
+        "validation_scores_": scores if validated else None,
+        "best_validation_score_": max(scores) if validated else None,
+    }
+
+
+def fitted_attributes(net, device, fitted_input, early_stopping):
+    """All fitted attributes of a trained ``net`` (see ``FITTED_ATTRIBUTES``)."""
+    attrs = {
+        "fitted_input_": fitted_input,
+        "n_features_in_": fitted_input.n_features_in,
+        "net_": net,
+        "device_": device,
+        **history_attributes(net.history, early_stopping),
+    }
+    if fitted_input.feature_names_in is not None:
+        attrs["feature_names_in_"] = fitted_input.feature_names_in
+    return attrs

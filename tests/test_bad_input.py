@@ -104,11 +104,11 @@ def test_pixels_out_of_the_training_range_warn(fitted, small_digits, scale):
 
 
 def test_pixel_range_is_counted_over_every_chunk(fitted, monkeypatch):
-    from digitnet import _input
+    from digitnet import _state
 
     # Count in chunks of 3 rows: the out-of-range pixels sit in the last one.
-    chunks = _input.row_chunks
-    monkeypatch.setattr("digitnet._fitting.row_chunks", lambda X: chunks(X, size=3))
+    chunks = _state.row_chunks
+    monkeypatch.setattr(_state, "row_chunks", lambda X: chunks(X, size=3))
     X = np.zeros((7, 64))
     X[6] = 255.0
     with pytest.warns(UserWarning, match=r"14% of the pixel values in X lie outside"):

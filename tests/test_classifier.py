@@ -301,10 +301,11 @@ def test_warm_start_continues_training(small_digits):
     X_train, _, y_train, _ = small_digits
     clf = DigitClassifier(warm_start=True, max_iter=2, random_state=0)
     clf.fit(X_train, y_train)
-    module = clf.net_.module_
+    first_losses = list(clf.loss_curve_)
     clf.fit(X_train, y_train)
-    assert clf.net_.module_ is module
     assert clf.n_iter_ == 4
+    assert clf.loss_curve_[:2] == first_losses  # the history goes on
+    assert clf.loss_curve_[2] < first_losses[-1]  # and so do the weights
     # Each fit runs its own one-cycle schedule over its max_iter epochs.
     lrs = [b["event_lr"] for epoch in clf.net_.history for b in epoch["batches"]]
     half = len(lrs) // 2

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from digitnet import __version__
-from digitnet._cli import main
+from digitnet.cli import main
 from digitnet.datasets import fetch_mnist, load_digits
 
 from ._render import render, save
@@ -55,7 +55,7 @@ def _train(folder, model_name, *options):
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("digits")
-    return _train(folder, "model.joblib", "--epochs", "6")
+    return _train(folder, "model.dnet", "--epochs", "6")
 
 
 def test_train_on_digits(digits_run, capsys):
@@ -78,7 +78,7 @@ def test_no_arguments_trains_on_digits(tmp_path, monkeypatch, capsys):
     accuracy = float(out.split("test accuracy: ")[1].split()[0])
     assert accuracy >= 0.98
     assert "precision" in out
-    assert (tmp_path / "model.joblib").is_file()
+    assert (tmp_path / "model.dnet").is_file()
     _check_report(tmp_path / "digitnet-report")
 
 
@@ -154,7 +154,7 @@ def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
     # No network in tests: a dead local mirror, and no waiting between retries.
     monkeypatch.setattr(_mnist, "MIRRORS", [(tmp_path / "no-mirror").as_uri() + "/"])
     monkeypatch.setattr(_mnist.time, "sleep", lambda seconds: None)
-    assert main(["evaluate", str(tmp_path / "nope.joblib")]) == 2
+    assert main(["evaluate", str(tmp_path / "nope.dnet")]) == 2
     assert "digitnet evaluate: error:" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -193,7 +193,7 @@ def test_module_entry_point_and_version():
 @pytest.fixture(scope="module")
 def mnist_run(mnist_home, tmp_path_factory):
     folder = tmp_path_factory.mktemp("mnist")
-    return _train(folder, "mnist.joblib", "--dataset", "mnist", "--epochs", "1")
+    return _train(folder, "mnist.dnet", "--dataset", "mnist", "--epochs", "1")
 
 
 def test_short_mnist_training_reaches_97_percent(mnist_run):

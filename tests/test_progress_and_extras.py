@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from digitnet import DigitClassifier
-from digitnet._images import read_image
-from digitnet._reports import evaluate, write_report
+from digitnet.cli._images import read_image
+from digitnet.cli._reports import evaluate, write_report
 
 
 class FakeTerminal(io.StringIO):
@@ -74,7 +74,7 @@ def test_cli_predict_without_pillow_says_how_to_install(
 ):
     import joblib
 
-    from digitnet._cli import main
+    from digitnet.cli import main
 
     X_train, _, y_train, _ = small_digits
     path = tmp_path / "m.joblib"

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save, save_file
 
 import digitnet
-from digitnet import DigitClassifier
+from digitnet import DigitClassifier, _persistence
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,22 @@ def saved(fitted, tmp_path):
     return path
 
 
-def _rewrite(path, edit_meta=None, edit_tensors=None):
+def _rewrite(path, edit_meta=None, edit_tensors=None, sign=True):
+    """Edit a saved model; ``sign`` recomputes its digest (a deliberate edit)."""
     with safe_open(str(path), framework="pt") as f:
         meta = json.loads(f.metadata()["digitnet"])
         tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        sha = f.metadata()["sha256"]
     if edit_meta:
         edit_meta(meta)
     if edit_tensors:
         edit_tensors(tensors)
-    save_file(tensors, str(path), metadata={"digitnet": json.dumps(meta)})
+    meta_json = json.dumps(meta, sort_keys=True)
+    if sign:
+        unsigned = save(tensors, metadata={"digitnet": meta_json})
+        header, payload = _persistence._split(unsigned, str(path))
+        sha = _persistence._digest(meta_json, _persistence._index(header), payload)
+    save_file(tensors, str(path), metadata={"digitnet": meta_json, "sha256": sha})
 
 
 def test_round_trip_gives_identical_predictions(fitted, saved, small_digits):
@@ -93,7 +100,7 @@ def test_modified_weights_are_detected(saved):
         key = next(k for k in tensors if k.startswith("module."))
         tensors[key] = tensors[key] + 1e-3
 
-    _rewrite(saved, edit_tensors=flip)
+    _rewrite(saved, edit_tensors=flip, sign=False)
     with pytest.raises(ValueError, match="has been modified or corrupted"):
         digitnet.load(saved)
 
@@ -101,7 +108,7 @@ def test_modified_weights_are_detected(saved):
 def test_truncated_file_is_a_clear_error(saved):
     data = saved.read_bytes()
     saved.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="not a readable digitnet model file"):
+    with pytest.raises(ValueError, match="truncated"):
         digitnet.load(saved)
 
 
@@ -130,7 +137,7 @@ def test_newer_format_says_to_upgrade(saved):
 
 def test_mismatched_architecture_is_a_clear_error(saved):
     def other_channels(meta):
-        meta["params"]["module_params"] = {"__dict__": [["channels", [4, 8]]]}
+        meta["params"]["module_params"] = _persistence.encode({"channels": (4, 8)})
 
     # Keep the digest valid: only the description changes.
     _rewrite(saved, edit_meta=other_channels)

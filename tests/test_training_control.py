@@ -12,31 +12,31 @@ from digitnet import (
     TrainingInterruptedWarning,
     __version__,
 )
-from digitnet._progress import TrainAccuracy
+from digitnet._callbacks import injected
+
+from .faults import FaultAt
 
 
 @pytest.fixture
-def ctrl_c_at_epoch(monkeypatch):
-    """Simulate Ctrl-C at the end of a given epoch of the next fit."""
+def ctrl_c_at_epoch():
+    """Ctrl-C in the middle of the epoch after ``epoch`` (at its 2nd batch)."""
+    stack = []
 
     def arm(epoch):
-        original = TrainAccuracy.on_epoch_end
+        context = injected(FaultAt(epoch + 1, batch=2, error=KeyboardInterrupt))
+        context.__enter__()
+        stack.append(context)
 
-        def on_epoch_end(self, net, **kwargs):
-            original(self, net, **kwargs)
-            if len(net.history) == epoch:
-                raise KeyboardInterrupt
-
-        monkeypatch.setattr(TrainAccuracy, "on_epoch_end", on_epoch_end)
-
-    return arm
+    yield arm
+    for context in stack:
+        context.__exit__(None, None, None)
 
 
 def test_ctrl_c_leaves_a_usable_model_and_says_so(small_digits, ctrl_c_at_epoch):
     X_train, X_test, y_train, y_test = small_digits
     ctrl_c_at_epoch(3)
     clf = DigitClassifier(max_iter=10, random_state=0)
-    with pytest.warns(TrainingInterruptedWarning, match=r"after 3 of 10 epoch\(s\)"):
+    with pytest.warns(TrainingInterruptedWarning, match=r"after 3 complete epoch"):
         clf.fit(X_train, y_train)
     assert clf.n_iter_ == 3
     assert len(clf.loss_curve_) == 3
@@ -53,15 +53,15 @@ def test_ctrl_c_with_validation_keeps_the_best_epoch(small_digits, ctrl_c_at_epo
     assert clf.best_validation_score_ == max(clf.validation_scores_)
 
 
-def test_training_continues_after_an_interruption(
-    small_digits, ctrl_c_at_epoch, monkeypatch
-):
+def test_training_continues_after_an_interruption(small_digits):
     X_train, _, y_train, _ = small_digits
-    ctrl_c_at_epoch(2)
     clf = DigitClassifier(max_iter=5, warm_start=True, random_state=0)
-    with pytest.warns(TrainingInterruptedWarning):
+    with (
+        injected(FaultAt(3, batch=2, error=KeyboardInterrupt)),
+        pytest.warns(TrainingInterruptedWarning),
+    ):
         clf.fit(X_train, y_train)
-    monkeypatch.undo()
+    assert clf.n_iter_ == 2
     clf.fit(X_train, y_train)
     assert clf.n_iter_ == 2 + 5
 

@@ -1,10 +1,13 @@
 """Evaluation reports: metrics.json and pictures of what a model does."""
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+
+from .._files import atomic_write, atomic_write_text
 
 PLOTS_HINT = "install the plotting extra: pip install 'digitnet[plots]'"
 
@@ -18,6 +21,17 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save_figure(fig, path):
+    """Render ``fig`` as a PNG and write it atomically; close it either way."""
+    plt = _pyplot()
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+    finally:
+        plt.close(fig)
+    atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
 
 def evaluate(model, X, y):
@@ -70,8 +84,7 @@ def plot_confusion_matrix(metrics, path):
     display.plot(ax=ax, cmap="Blues", colorbar=False, values_format="d")
     ax.set_title(f"Confusion matrix (accuracy {metrics['accuracy']:.4f})")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_figure(fig, path)
 
 
 def plot_learning_curves(history, path):
@@ -94,8 +107,7 @@ def plot_learning_curves(history, path):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_figure(fig, path)
 
 
 def plot_misclassified(images, y_true, pred, proba, path, n=25):
@@ -118,8 +130,7 @@ def plot_misclassified(images, y_true, pred, proba, path, n=25):
     else:
         fig.suptitle(f"{len(order)} most confident mistakes of {len(wrong)}")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_figure(fig, path)
 
 
 def write_report(report_dir, result, images, y_true, history, extra=None):
@@ -136,7 +147,7 @@ def write_report(report_dir, result, images, y_true, history, extra=None):
     report_dir.mkdir(parents=True, exist_ok=True)
     metrics = {**result["metrics"], **(extra or {}), "history": history}
     metrics_path = report_dir / "metrics.json"
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
     written = [metrics_path]
     try:
         _pyplot()

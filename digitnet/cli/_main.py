@@ -8,18 +8,24 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import __version__
-from ._classifier import DigitClassifier
+from .. import __version__
+from .._classifier import DigitClassifier
+from .._files import check_writable
+from .._presets import PRESETS
+from ..datasets import fetch_mnist, load_digits
+from ..exceptions import TrainingInterruptedWarning
 from ._images import image_to_features, read_image
-from ._presets import PRESETS
+from ._model_files import load_model_file, save_model_file
 from ._reports import evaluate, write_report
-from .datasets import fetch_mnist, load_digits
+
+#: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
 
 #: Share of sklearn's digits held out for testing by ``train`` and ``evaluate``.
 DIGITS_TEST_SIZE = 0.25
@@ -53,8 +59,7 @@ def _report(model, X_test, y_test, args, extra):
     return result
 
 
-def _train(args):
-    X_train, X_test, y_train, y_test = _load(args.dataset, args.data_home, args.seed)
+def _train_params(args):
     # A validation split costs 10% of the training images and restores the best
     # epoch: worth it on MNIST (6,000 images), noise on digits' 1,347.
     validation = args.validation
@@ -75,27 +80,73 @@ def _train(args):
         params["n_iter_no_change"] = params.get("max_iter", DigitClassifier().max_iter)
     if args.augment:
         params["augment"] = True
+    return params
+
+
+def _check_outputs(args):
+    """Fail before training if the model or report could not be written."""
+    if args.output:
+        check_writable(args.output)
+    if args.report_dir:
+        check_writable(args.report_dir, folder=True)
+
+
+def _fit(model, X, y):
+    """Fit; ``(seconds, interrupted)``. Ctrl-C keeps what complete epochs gave."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingInterruptedWarning)
+        model.fit(X, y)
+    interrupted = False
+    for warning in caught:
+        if issubclass(warning.category, TrainingInterruptedWarning):
+            interrupted = True
+            print(f"interrupted: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return time.perf_counter() - start, interrupted
+
+
+def _train(args):
+    _check_outputs(args)
+    X_train, X_test, y_train, y_test = _load(args.dataset, args.data_home, args.seed)
+    params = _train_params(args)
     model = DigitClassifier(**params)
     print(
         f"training {params['architecture']} on {args.dataset}: {len(y_train)} images, "
         f"{len(y_test)} held out",
         file=sys.stderr,
     )
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    fit_seconds = time.perf_counter() - start
+    try:
+        fit_seconds, interrupted = _fit(model, X_train, y_train)
+    except KeyboardInterrupt:
+        print(
+            "interrupted before the first epoch finished: nothing to save",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     print(f"fit: {model.n_iter_} epochs in {fit_seconds:.1f}s on {model.device_}")
+    if args.output:
+        save_model_file(model, args.output)
+        print(f"model saved to {args.output}")
     extra = {
         "dataset": args.dataset,
         "fit_seconds": fit_seconds,
         "seed": args.seed,
         "architecture": str(model.architecture_),
         "device": model.device_,
+        "interrupted": interrupted,
     }
     _report(model, X_test, y_test, args, extra)
-    if args.output:
-        joblib.dump(model, args.output)
-        print(f"model saved to {args.output}")
+    if interrupted:
+        print(
+            f"training was interrupted: the model and report above are from "
+            f"{model.n_iter_} complete epoch(s)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -111,17 +162,8 @@ def _geometry_dataset(model):
     )
 
 
-def _load_model(path):
-    model = joblib.load(path)
-    if not isinstance(model, DigitClassifier):
-        raise ValueError(
-            f"{path} holds a {type(model).__name__}, not a DigitClassifier"
-        )
-    return model
-
-
 def _evaluate(args):
-    model = _load_model(args.model)
+    model = load_model_file(args.model)
     dataset = args.dataset or _geometry_dataset(model)
     _, X_test, _, y_test = _load(dataset, args.data_home, args.seed)
     _report(model, X_test, y_test, args, {"dataset": dataset, "model": str(args.model)})
@@ -129,7 +171,7 @@ def _evaluate(args):
 
 
 def _predict(args):
-    model = _load_model(args.model)
+    model = load_model_file(args.model)
     status = 0
     results = []
     for path in args.images:
@@ -222,8 +264,9 @@ def build_parser():
     train.add_argument(
         "--output",
         type=Path,
-        default=Path("model.joblib"),
-        help="where to save the model (default: %(default)s; '' for nowhere)",
+        default=Path("model.dnet"),
+        help="where to save the model (default: %(default)s, the safe format; a "
+        "name ending in .joblib or .pkl writes a pickle; '' for nowhere)",
     )
     train.add_argument(
         "--validation",
@@ -260,7 +303,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when some image could not be classified, 2 on errors.
+        0 on success, 1 when some image could not be classified, 2 on errors,
+        130 after Ctrl-C (``train`` saves the epochs completed so far).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
@@ -273,6 +317,9 @@ def main(argv=None):
             setattr(args, name, None)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"digitnet {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (OSError, ValueError, ImportError) as exc:
         print(f"digitnet {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -5,13 +5,16 @@ Every module maps a batch to raw class scores (logits) of shape
 :class:`MLP` takes anything and flattens it.
 """
 
+import contextlib
 import inspect
 import math
+import threading
+from numbers import Integral
 
 import torch
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "CNN", "MLP", "LeNet5", "build_module"]
+__all__ = ["ARCHITECTURES", "CNN", "MLP", "Dropout", "LeNet5", "build_module"]
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -22,12 +25,45 @@ ACTIVATIONS = {
 }
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` whose masks come from a private generator when it has one.
+
+    digitnet gives each training run its own ``torch.Generator`` (attribute
+    ``generator``), so fits running side by side in threads draw independent,
+    reproducible masks instead of sharing torch's global random state. Without
+    a generator it is exactly ``nn.Dropout``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from digitnet import Dropout
+    >>> layer = Dropout(0.5)
+    >>> layer.generator = torch.Generator().manual_seed(0)
+    >>> layer(torch.ones(2, 4)).shape
+    torch.Size([2, 4])
+    """
+
+    generator = None
+
+    def forward(self, x):
+        if not self.training or self.p == 0 or self.generator is None:
+            return super().forward(x)
+        keep = 1.0 - self.p
+        mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+        return x * mask.div_(keep)
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        state.pop("generator", None)  # generators belong to a run, not a model
+        return state
+
+
 def _dense_head(n_in, hidden_layer_sizes, n_classes, activation, dropout):
     layers = []
     for width in hidden_layer_sizes:
         layers += [nn.Linear(n_in, width), ACTIVATIONS[activation]()]
         if dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         n_in = width
     layers.append(nn.Linear(n_in, n_classes))
     return nn.Sequential(*layers)
@@ -210,7 +246,7 @@ class CNN(_ConvNet):
             layers += [nn.BatchNorm2d(out_channels), ACTIVATIONS[activation]()]
             in_channels = out_channels
         if dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         layers.append(nn.Flatten())
         self.features = nn.Sequential(*layers)
         n_flat = _n_flat(self.features, input_shape, "cnn")
@@ -304,6 +340,66 @@ def _accepted(cls):
     return set(params) - {"self"}, has_var_kw
 
 
+def check_layer_sizes(hidden_layer_sizes):
+    """``hidden_layer_sizes`` as a tuple of positive ints (``ValueError`` else)."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
+    ):
+        raise ValueError(
+            "The 'hidden_layer_sizes' parameter of DigitClassifier must be a "
+            f"positive int or a sequence of positive ints; got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def _module_kwargs(cls, name, builtin, sizes, module_params):
+    accepted, has_var_kw = _accepted(cls)
+    kwargs = dict(builtin)
+    for key, value in sizes.items():
+        if has_var_kw or key in accepted:
+            kwargs[key] = value
+    if module_params is not None and not isinstance(module_params, dict):
+        raise ValueError(
+            "The 'module_params' parameter of DigitClassifier must be a dict of "
+            f"keyword arguments for {name}; got {type(module_params).__name__}."
+        )
+    kwargs.update(module_params or {})
+    unknown = set(kwargs) - accepted
+    if unknown and not has_var_kw:
+        raise ValueError(
+            f"module_params has keys {sorted(unknown)} that {name} does not accept; "
+            f"it accepts {sorted(accepted - {'self'})}."
+        )
+    return kwargs
+
+
+#: Module construction may draw from torch's global generator (custom modules'
+#: own initialisation); it runs seeded, one construction at a time.
+_CONSTRUCTION = threading.Lock()
+
+
+def _construct(cls, name, kwargs, seed):
+    guard = _CONSTRUCTION if seed is not None else contextlib.nullcontext()
+    with guard, torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.default_generator.manual_seed(seed)
+        try:
+            return cls(**kwargs)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"{name} could not be built from module_params and the data's "
+                f"sizes ({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): "
+                f"{exc}"
+            ) from exc
+
+
 def build_module(
     architecture,
     *,
@@ -313,6 +409,7 @@ def build_module(
     activation,
     dropout,
     module_params,
+    seed=None,
 ):
     """Instantiate the module for ``architecture`` with data-derived sizes.
 
@@ -320,34 +417,83 @@ def build_module(
     ``activation`` and ``dropout``, then ``module_params``. A custom
     ``torch.nn.Module`` subclass receives those of ``n_features``,
     ``n_classes`` and ``input_shape`` its ``__init__`` names (all of them if it
-    takes ``**kwargs``), then ``module_params``.
+    takes ``**kwargs``), then ``module_params``. With ``seed``, the weights are
+    drawn from a private generator seeded with it (:func:`init_parameters`)
+    and any ``nn.Dropout`` becomes a :class:`Dropout` that can take one.
     """
-    n_features = math.prod(input_shape)
     sizes = {
-        "n_features": n_features,
+        "n_features": math.prod(input_shape),
         "n_classes": n_classes,
-        "input_shape": input_shape,
+        "input_shape": tuple(input_shape),
     }
-    extra = dict(module_params or {})
+    builtin = {}
     if isinstance(architecture, str):
-        name = architecture
-        cls = ARCHITECTURES[name]
-        kwargs = {"activation": activation}
+        name, cls = architecture, ARCHITECTURES[architecture]
+        builtin["activation"] = activation
         if dropout is not None:
-            kwargs["dropout"] = dropout
+            builtin["dropout"] = dropout
         if hidden_layer_sizes is not None:
-            kwargs["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
+            builtin["hidden_layer_sizes"] = check_layer_sizes(hidden_layer_sizes)
     else:
-        cls, name, kwargs = architecture, architecture.__name__, {}
-    accepted, has_var_kw = _accepted(cls)
-    for key, value in sizes.items():
-        if has_var_kw or key in accepted:
-            kwargs[key] = value
-    kwargs.update(extra)
-    unknown = set(kwargs) - accepted
-    if unknown and not has_var_kw:
+        cls, name = architecture, architecture.__name__
+    kwargs = _module_kwargs(cls, name, builtin, sizes, module_params)
+    module = _construct(cls, name, kwargs, seed)
+    if not isinstance(module, nn.Module):
         raise ValueError(
-            f"module_params has keys {sorted(unknown)} that {name} does not accept; "
-            f"it accepts {sorted(accepted)}."
+            f"{name}(...) returned a {type(module).__name__}, not a Module"
         )
-    return cls(**kwargs)
+    use_private_dropout(module)
+    if seed is not None:
+        init_parameters(module, torch.Generator().manual_seed(seed))
+    return module
+
+
+def use_private_dropout(module):
+    """Replace plain ``nn.Dropout`` layers of ``module`` by :class:`Dropout`."""
+    for parent in module.modules():
+        for child_name, child in parent.named_children():
+            if type(child) is nn.Dropout:
+                setattr(parent, child_name, Dropout(child.p, inplace=child.inplace))
+
+
+def set_dropout_generator(module, generator):
+    """Give every :class:`Dropout` of ``module`` ``generator`` (None: global)."""
+    for layer in module.modules():
+        if isinstance(layer, Dropout):
+            layer.generator = generator
+
+
+_RANDOM_INIT = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
+
+
+def init_parameters(module, generator):
+    """Draw ``module``'s random weights from ``generator``, with torch's rules.
+
+    Linear, convolution and embedding layers get torch's default
+    initialisation (Kaiming-uniform weights, uniform biases; normal
+    embeddings) from ``generator`` instead of the global random state.
+    Normalisation layers are deterministic already. Other parameters keep the
+    values their module's ``__init__`` gave them (drawn under a seeded,
+    locked global state by :func:`build_module`).
+    """
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, _RANDOM_INIT):
+                weight = layer.weight
+                nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+                if getattr(layer, "bias", None) is not None:
+                    fan_in = weight.shape[1] * math.prod(weight.shape[2:])
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                    nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            elif isinstance(layer, nn.Embedding):
+                nn.init.normal_(layer.weight, generator=generator)
+                if layer.padding_idx is not None:
+                    layer.weight[layer.padding_idx].fill_(0)
