@@ -106,3 +106,76 @@ def test_checkpoint_from_other_parameters_is_a_clear_error(tmp_path):
     mismatch = DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path)
     with pytest.raises(ValueError, match="was written by a fit on other data"):
         mismatch.fit(X_TRAIN[Y_TRAIN < 5], Y_TRAIN[Y_TRAIN < 5])
+
+
+def test_identity_is_by_value_not_by_repr(tmp_path):
+    """A list equals a tuple, dicts in any order, a Path its text."""
+    first = DigitClassifier(
+        max_iter=1,
+        random_state=0,
+        hidden_layer_sizes=[32],
+        class_weight={0: 1.0, 1: 2.0},
+        checkpoint_dir=tmp_path,
+    ).fit(X_TRAIN, Y_TRAIN)
+    again = DigitClassifier(
+        max_iter=1,
+        random_state=0,
+        hidden_layer_sizes=(32,),
+        class_weight={1: 2.0, 0: 1.0},
+        checkpoint_dir=str(tmp_path),
+    ).fit(X_TRAIN, Y_TRAIN)
+    np.testing.assert_array_equal(
+        again.predict_proba(X_TEST), first.predict_proba(X_TEST)
+    )
+
+
+def test_a_random_state_instance_counts_by_its_state(tmp_path):
+    params = dict(max_iter=2, checkpoint_dir=tmp_path)
+    first = DigitClassifier(**params, random_state=np.random.RandomState(0))
+    first.fit(X_TRAIN, Y_TRAIN)
+    # A new RandomState(0) is the same state: the finished run is resumed.
+    again = DigitClassifier(**params, random_state=np.random.RandomState(0))
+    again.fit(X_TRAIN, Y_TRAIN)
+    np.testing.assert_array_equal(
+        again.predict_proba(X_TEST), first.predict_proba(X_TEST)
+    )
+    other = DigitClassifier(**params, random_state=np.random.RandomState(1))
+    with pytest.raises(ValueError, match=r"\(random_state differ\)"):
+        other.fit(X_TRAIN, Y_TRAIN)
+
+
+def test_other_rows_of_the_same_shape_are_not_resumed(tmp_path):
+    DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path).fit(
+        X_TRAIN, Y_TRAIN
+    )
+    other = DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="was written by a fit on other data"):
+        other.fit(X[400:800], Y[400:800])
+    weighted = DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="other data"):
+        weighted.fit(X_TRAIN, Y_TRAIN, sample_weight=np.linspace(1, 2, 400))
+
+
+def test_without_a_seed_a_finished_run_is_trained_afresh(tmp_path):
+    first = DigitClassifier(max_iter=1, checkpoint_dir=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    again = DigitClassifier(max_iter=1, checkpoint_dir=tmp_path).fit(X_TRAIN, Y_TRAIN)
+    assert again.n_iter_ == 1
+    # Trained anew: another random run, not the stored one.
+    assert not np.array_equal(again.predict_proba(X_TEST), first.predict_proba(X_TEST))
+
+
+def test_a_checkpoint_dir_that_is_a_file_fails_before_training(tmp_path):
+    path = tmp_path / "not-a-folder"
+    path.write_text("x")
+    clf = DigitClassifier(max_iter=1, checkpoint_dir=path)
+    with pytest.raises(NotADirectoryError, match="not-a-folder: it exists and is not"):
+        clf.fit(X_TRAIN, Y_TRAIN)
+    assert not hasattr(clf, "net_")
+
+
+def test_a_model_with_a_path_checkpoint_dir_saves(tmp_path):
+    import digitnet
+
+    clf = DigitClassifier(max_iter=1, random_state=0, checkpoint_dir=tmp_path / "c")
+    clf.fit(X_TRAIN, Y_TRAIN).save(tmp_path / "m.dnet")
+    assert digitnet.load(tmp_path / "m.dnet").checkpoint_dir == tmp_path / "c"

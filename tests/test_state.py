@@ -77,7 +77,9 @@ def test_huge_pixel_values_scale_and_train(small_digits):
 
 def test_values_beyond_float32_are_an_error():
     X = np.random.RandomState(0).rand(20, 64) * 1e200
-    with pytest.raises(ValueError, match=r"values up to 9\.99809e\+199, beyond float32"):
+    with pytest.raises(
+        ValueError, match=r"values up to 9\.99809e\+199, beyond float32"
+    ):
         _learn(X, np.arange(20) % 2)
 
 
