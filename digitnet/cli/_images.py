@@ -27,15 +27,73 @@ def _pil():
     return Image, ImageOps
 
 
+#: Longest side kept when reading an image: a digit needs no more to be read,
+#: and a 48 MP photo or a 10000x10000 scan then costs a fraction of the memory.
+MAX_SIDE = 1024
+
+
+def _shrink(img):
+    """Reduce ``img`` early: JPEG decodes at a lower scale, others by blocks."""
+    factor = max(img.size) // MAX_SIDE
+    if factor < 2:
+        return img
+    if img.format == "JPEG":
+        img.draft(img.mode, (img.size[0] // factor, img.size[1] // factor))
+        factor = max(img.size) // MAX_SIDE
+    if factor >= 2 and img.mode not in ("I;16", "I;16B", "I;16L"):
+        img = img.reduce(factor)
+    return img
+
+
+def _gray_array(img):
+    """Luminance in [0, 1]; 16-bit and 32-bit images keep their full range."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") else max(values.max(), 1.0)
+        if img.mode in ("I", "F") and values.max() <= 255:
+            top = 255.0
+        return np.clip(values / top, 0, 1)
+    return np.asarray(img.convert("L"), dtype=np.float32).astype(np.float64) / 255.0
+
+
+def _flatten_alpha(img, Image):
+    """Lay a transparent image on a background that contrasts with its ink.
+
+    Canvas exports draw opaque strokes on a transparent background: dark
+    strokes (light mode) or light ones (dark mode). The strokes' own
+    brightness picks the background, so neither kind reads as blank.
+    """
+    rgba = img.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    if alpha.min() > 0.99:  # opaque after all
+        return rgba.convert("RGB")
+    lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
+    weight = alpha.sum()
+    ink_brightness = float((lum * alpha).sum() / weight) if weight else 0.0
+    shade = 0 if ink_brightness > 0.5 else 255
+    background = Image.new("RGBA", rgba.size, (shade, shade, shade, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
 def read_image(path):
-    """Grayscale float image in [0, 1] from a PNG/JPEG/... file."""
+    """Grayscale float image in [0, 1] from a PNG/JPEG/... file.
+
+    EXIF orientation is applied; images larger than :data:`MAX_SIDE` pixels
+    are reduced while they are decoded (bounded memory and time); transparent
+    canvases get a background that contrasts with their strokes; 16-bit files
+    keep their range.
+    """
     Image, ImageOps = _pil()
     with Image.open(path) as img:
+        img = _shrink(img)
         img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA") or "transparency" in img.info:
-            background = Image.new("RGBA", img.size, (255, 255, 255, 255))
-            img = Image.alpha_composite(background, img.convert("RGBA"))
-        gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            img = _flatten_alpha(img, Image)
+        gray = _gray_array(img)
+    if max(gray.shape) > 2 * MAX_SIDE:  # 16-bit files are reduced here
+        step = max(gray.shape) // MAX_SIDE
+        gray = gray[: gray.shape[0] // step * step, : gray.shape[1] // step * step]
+        gray = gray.reshape(gray.shape[0] // step, step, -1, step).mean(axis=(1, 3))
     return gray
 
 

@@ -1,0 +1,121 @@
+"""The command line under faults: outputs, model formats, Ctrl-C."""
+
+import errno
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import pytest
+
+import digitnet
+from digitnet import DigitClassifier
+from digitnet.cli import main
+
+ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+
+
+def _train(tmp_path, *options):
+    return main(["train", "--quiet", "--epochs", "1", *options])
+
+
+def test_the_default_output_is_the_safe_format(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert _train(tmp_path, "--report-dir", "") == 0
+    model = digitnet.load(tmp_path / "model.dnet")  # not a pickle
+    assert model.n_iter_ == 1
+    assert main(["evaluate", "model.dnet", "--report-dir", ""]) == 0
+    assert "pickle" not in capsys.readouterr().err
+
+
+def test_pickles_by_name_and_a_warning_when_read(tmp_path, capsys):
+    path = tmp_path / "m.joblib"
+    assert _train(tmp_path, "--output", str(path), "--report-dir", "") == 0
+    assert isinstance(joblib.load(path), DigitClassifier)
+    assert main(["evaluate", str(path), "--report-dir", ""]) == 0
+    assert "is a pickle; loading it runs code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["report-is-a-file", "missing-folder"])
+def test_outputs_are_checked_before_training(tmp_path, capsys, case):
+    if case == "report-is-a-file":
+        (tmp_path / "report").write_text("x")
+        options = [
+            "--output",
+            str(tmp_path / "m.dnet"),
+            "--report-dir",
+            str(tmp_path / "report"),
+        ]
+        match = "report: it exists and is not a folder"
+    else:
+        options = ["--output", str(tmp_path / "no" / "m.dnet"), "--report-dir", ""]
+        match = "m.dnet: the folder"
+    assert _train(tmp_path, *options) == 2
+    err = capsys.readouterr().err
+    assert match in err
+    assert "training" not in err  # it stopped before training
+    assert not (tmp_path / "m.dnet").exists()
+
+
+def test_a_full_disk_keeps_the_old_model_and_names_the_file(
+    tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "m.dnet"
+    assert _train(tmp_path, "--output", str(path), "--report-dir", "") == 0
+    old = path.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("digitnet._files.os.fsync", full)
+    assert _train(tmp_path, "--output", str(path), "--report-dir", "") == 2
+    assert f"cannot write {path}: No space left on device" in capsys.readouterr().err
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.dnet"]
+
+
+SIGINT_TRAIN = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from digitnet._callbacks import injected
+    from digitnet.cli import main
+    from tests.faults import FaultAt
+
+    with injected(FaultAt(3, batch=3, error="SIGINT")):  # a real Ctrl-C
+        status = main(["train", "--quiet", "--epochs", "6", "--output", sys.argv[2],
+                       "--report-dir", sys.argv[3]])
+    sys.exit(status)
+    """
+)
+
+
+def test_ctrl_c_saves_the_model_and_report_and_exits_130(tmp_path):
+    model, report = tmp_path / "m.dnet", tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-c", SIGINT_TRAIN, ROOT, str(model), str(report)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "interrupted" in result.stderr
+    assert "2 complete epoch(s)" in result.stderr
+    assert digitnet.load(model).n_iter_ == 2
+    assert (report / "metrics.json").is_file()
+
+
+def test_ctrl_c_before_the_first_epoch_saves_nothing(tmp_path):
+    script = SIGINT_TRAIN.replace("FaultAt(3, batch=3", "FaultAt(1, batch=2")
+    model = tmp_path / "m.dnet"
+    result = subprocess.run(
+        [sys.executable, "-c", script, ROOT, str(model), str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 130
+    assert "before the first epoch finished: nothing to save" in result.stderr
+    assert not model.exists()
