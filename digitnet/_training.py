@@ -171,6 +171,8 @@ def read_data(est, X, y, sample_weight, previous, classes, split_seed, increment
     X, y = validate_data(
         scratch, X, _plain_labels(y), reset=previous is None, dtype="numeric"
     )
+    if y.dtype == object:
+        learn_classes(y)  # a clear error for labels of mixed types
     check_classification_targets(y)
     if previous is not None:
         previous.fitted_input_.check_images(image_shape)

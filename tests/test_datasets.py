@@ -246,10 +246,21 @@ def test_invalid_subset():
         fetch_mnist(subset="dev")
 
 
-def test_mismatched_images_and_labels(mirror, tmp_path):
+def test_a_damaged_local_file_is_refused(mirror, tmp_path):
     home = tmp_path / "home"
     fetch_mnist(subset="test", data_home=home)
-    write_idx(home / "mnist" / "t10k-labels-idx1-ubyte.gz", np.zeros(3, dtype=np.uint8))
+    path = home / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-3])  # truncated on disk
+    with pytest.raises(ValueError, match=r"labels-idx1-ubyte\.gz is not the original"):
+        fetch_mnist(subset="test", data_home=home)
+
+
+def test_mismatched_images_and_labels(mirror, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    fetch_mnist(subset="test", data_home=home)
+    path = home / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    write_idx(path, np.zeros(3, dtype=np.uint8))
+    monkeypatch.setitem(_mnist.SHA256, path.name, _mnist._sha256(path))
     with pytest.raises(
         ValueError, match=f"holds {N_TEST} images but .* holds 3 labels"
     ):

@@ -84,6 +84,17 @@ def _download(name, folder, n_retries, delay, timeout=60):
     )
 
 
+def _verify(path):
+    """A local MNIST file must be the original (SHA-256), not a damaged copy."""
+    found = _sha256(path)
+    if found != SHA256[path.name]:
+        raise ValueError(
+            f"{path} is not the original MNIST file: its SHA-256 is {found}, "
+            f"expected {SHA256[path.name]}. It may be truncated or damaged; "
+            "remove it to download a fresh copy."
+        )
+
+
 def _missing_message(folder, missing):
     files = "\n  ".join(missing)
     return (
@@ -137,7 +148,8 @@ def fetch_mnist(
         Files are missing and cannot be downloaded (the message says which
         files belong where), or a download fails its checksum.
     ValueError
-        A file is not valid IDX data, or images and labels disagree.
+        A local file is not the original (its SHA-256 differs), is not valid
+        IDX data, or images and labels disagree.
 
     Examples
     --------
@@ -162,6 +174,8 @@ def fetch_mnist(
                 _download(name, folder, n_retries, delay)
         except OSError as exc:
             raise OSError(f"{exc}\n{_missing_message(folder, missing)}") from exc
+    for name in names:
+        _verify(folder / name)
     parts = []
     for key in ("train", "test"):
         if subset in (key, "all"):
