@@ -321,19 +321,6 @@ class LeNet5(_ConvNet):
 ARCHITECTURES = {"mlp": MLP, "cnn": CNN, "lenet5": LeNet5}
 
 
-def resolve_architecture(architecture, geometry):
-    """``(architecture, module input shape)`` for data of shape ``geometry``.
-
-    ``"auto"`` is the CNN for images and the MLP for tables. Convolutional
-    architectures given a table see each row as a ``1 x n_features`` image.
-    """
-    if architecture == "auto":
-        architecture = "cnn" if len(geometry) == 3 else "mlp"
-    if architecture in ("cnn", "lenet5") and len(geometry) == 1:
-        return architecture, (1, 1, geometry[0])
-    return architecture, tuple(geometry)
-
-
 def _accepted(cls):
     params = inspect.signature(cls.__init__).parameters
     has_var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -446,6 +433,20 @@ def build_module(
     if seed is not None:
         init_parameters(module, torch.Generator().manual_seed(seed))
     return module
+
+
+def build_fitted_module(est, fitted_input, seed=None):
+    """The module for ``est``'s parameters and a fitted input's sizes."""
+    return build_module(
+        fitted_input.architecture,
+        input_shape=fitted_input.input_shape,
+        n_classes=len(fitted_input.classes),
+        hidden_layer_sizes=est.hidden_layer_sizes,
+        activation=est.activation,
+        dropout=est.dropout,
+        module_params=est.module_params,
+        seed=seed,
+    )
 
 
 def use_private_dropout(module):

@@ -13,24 +13,19 @@ from skorch.callbacks import LRScheduler
 #: Final learning rate of the "exponential" schedule, relative to the first.
 EXPONENTIAL_FINAL_FRACTION = 0.01
 
+
+def _adam(est):
+    return {
+        "betas": (est.beta_1, est.beta_2),
+        "eps": est.epsilon,
+        "weight_decay": est.alpha,
+    }
+
+
 #: solver -> (optimizer class, function of the estimator giving its kwargs).
 SOLVERS = {
-    "adam": (
-        torch.optim.Adam,
-        lambda est: {
-            "betas": (est.beta_1, est.beta_2),
-            "eps": est.epsilon,
-            "weight_decay": est.alpha,
-        },
-    ),
-    "adamw": (
-        torch.optim.AdamW,
-        lambda est: {
-            "betas": (est.beta_1, est.beta_2),
-            "eps": est.epsilon,
-            "weight_decay": est.alpha,
-        },
-    ),
+    "adam": (torch.optim.Adam, _adam),
+    "adamw": (torch.optim.AdamW, _adam),
     "sgd": (
         torch.optim.SGD,
         lambda est: {

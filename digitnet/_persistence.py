@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._device import device_on_load, place
 from ._files import atomic_write
-from ._modules import build_module, check_layer_sizes
+from ._modules import build_fitted_module, check_layer_sizes
 from ._net import make_inference_net
 from ._plain import decode, encode
 from ._state import FittedInput
@@ -223,15 +223,7 @@ def _estimator(cls, description, name):
 def _module_for(est, fitted, index, name):
     """The module built on the meta device, checked against the file's tensors."""
     with torch.device("meta"):
-        module = build_module(
-            fitted.architecture,
-            input_shape=fitted.input_shape,
-            n_classes=len(fitted.classes),
-            hidden_layer_sizes=est.hidden_layer_sizes,
-            activation=est.activation,
-            dropout=est.dropout,
-            module_params=est.module_params,
-        )
+        module = build_fitted_module(est, fitted)
     expected = {f"module.{k}": tuple(v.shape) for k, v in module.state_dict().items()}
     stored = {k: tuple(v["shape"]) for k, v in index.items() if k.startswith("module.")}
     if expected != stored:

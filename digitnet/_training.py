@@ -25,7 +25,7 @@ from ._augment import check_augment, make_augmentation
 from ._callbacks import build_callbacks, epoch_end
 from ._device import resolve_device
 from ._files import check_writable
-from ._modules import build_module, check_layer_sizes, set_dropout_generator
+from ._modules import build_fitted_module, check_layer_sizes, set_dropout_generator
 from ._net import TensorDataset, batch_size_for, make_training_net
 from ._optim import start_from
 from ._plain import canonical, fingerprint
@@ -312,16 +312,7 @@ def build_net(est, data, seeds, device, incremental, previous, resume, identity)
     epochs = 1 if incremental else est.max_iter
     gens = generators(seeds, device)
     fitted = data.fitted_input
-    module = build_module(
-        fitted.architecture,
-        input_shape=fitted.input_shape,
-        n_classes=len(fitted.classes),
-        hidden_layer_sizes=est.hidden_layer_sizes,
-        activation=est.activation,
-        dropout=est.dropout,
-        module_params=est.module_params,
-        seed=seeds["init"],
-    )
+    module = build_fitted_module(est, fitted, seed=seeds["init"])
     check_output_width(module, fitted)
     set_dropout_generator(module, gens["dropout"])
     checkpoint = None

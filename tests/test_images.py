@@ -72,27 +72,33 @@ def test_a_big_jpeg_is_decoded_small_and_reads_the_same(tmp_path):
 
 HUGE = textwrap.dedent(
     """
-    import resource, sys
+    import sys
+
+    def peak_mb():  # this process's own peak (ru_maxrss may be the parent's)
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
     import numpy as np
-    from PIL import Image, ImageDraw
+    from PIL import Image
     from digitnet.cli._images import image_to_features, read_image
     Image.MAX_IMAGE_PIXELS = None
-    img = Image.new("RGB", (10000, 10000), "white")
-    ImageDraw.Draw(img).line([(2500, 2000), (7500, 2000), (4000, 8500)],
-                             fill="black", width=600)
-    img.save(sys.argv[1])
-    del img
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_mb()
     gray = read_image(sys.argv[1])
     image_to_features(gray, (1, 28, 28))
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
-    print("shape", gray.shape, "grown_mb", grown // 1024)
+    print("shape", gray.shape, "grown_mb", peak_mb() - base)
     """
 )
 
 
-def test_a_10000_pixel_png_is_read_in_bounded_memory(tmp_path):
+def test_a_10000_pixel_png_is_read_in_bounded_memory(tmp_path, monkeypatch):
     """It once took 24 s and 5 GB; now it is reduced while it is read."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    img = Image.new("RGB", (10000, 10000), "white")
+    ImageDraw.Draw(img).line(
+        [(2500, 2000), (7500, 2000), (4000, 8500)], fill="black", width=600
+    )
+    img.save(tmp_path / "huge.png")
+    del img
     out = subprocess.run(
         [sys.executable, "-c", HUGE, str(tmp_path / "huge.png")],
         capture_output=True,
@@ -102,7 +108,8 @@ def test_a_10000_pixel_png_is_read_in_bounded_memory(tmp_path):
         cwd=pathlib.Path(__file__).parents[1],
     ).stdout
     assert "shape (1112, 1112)" in out
-    assert int(out.split("grown_mb")[1]) <= 500
+    grown = int(out.split("grown_mb")[1])
+    assert 50 < grown <= 500  # it did decode the file, within bounds
 
 
 def test_a_blank_image_is_a_clear_error(tmp_path):

@@ -1,16 +1,16 @@
 """DigitClassifier.save / digitnet.load: a model format that runs no code."""
 
-import json
 import sys
 
 import numpy as np
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import save, save_file
+from safetensors.torch import save_file
 
 import digitnet
 from digitnet import DigitClassifier, _persistence
+
+from .model_edits import rewrite
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +29,7 @@ def saved(fitted, tmp_path):
     return path
 
 
-def _rewrite(path, edit_meta=None, edit_tensors=None, sign=True):
-    """Edit a saved model; ``sign`` recomputes its digest (a deliberate edit)."""
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["digitnet"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-        sha = f.metadata()["sha256"]
-    if edit_meta:
-        edit_meta(meta)
-    if edit_tensors:
-        edit_tensors(tensors)
-    meta_json = json.dumps(meta, sort_keys=True)
-    if sign:
-        unsigned = save(tensors, metadata={"digitnet": meta_json})
-        header, payload = _persistence._split(unsigned, str(path))
-        sha = _persistence._digest(meta_json, _persistence._index(header), payload)
-    save_file(tensors, str(path), metadata={"digitnet": meta_json, "sha256": sha})
+_rewrite = rewrite
 
 
 def test_round_trip_gives_identical_predictions(fitted, saved, small_digits):

@@ -198,47 +198,37 @@ def _predict(args):
     return status
 
 
-def build_parser():
-    """The argparse parser of the ``digitnet`` command."""
-    parser = argparse.ArgumentParser(
-        prog="digitnet",
-        description="Handwritten-digit recognition with PyTorch and scikit-learn.",
+def _data_args(p, default_dataset):
+    p.add_argument(
+        "--dataset",
+        choices=["digits", "mnist"],
+        default=default_dataset,
+        help="data set (default: %(default)s)",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"digitnet {__version__}"
+    p.add_argument(
+        "--data-home",
+        type=Path,
+        default=None,
+        help="data home holding mnist/ (default: $DIGITNET_DATA, else ~/digitnet_data)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed of the model and of the digits split (default: 0)",
+    )
+    p.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("digitnet-report"),
+        help="where metrics.json and the pictures go (default: %(default)s;"
+        " '' for none)",
+    )
 
-    def data_args(p, default_dataset):
-        p.add_argument(
-            "--dataset",
-            choices=["digits", "mnist"],
-            default=default_dataset,
-            help="data set (default: %(default)s)",
-        )
-        p.add_argument(
-            "--data-home",
-            type=Path,
-            default=None,
-            help="data home holding mnist/ (default: $DIGITNET_DATA, else "
-            "~/digitnet_data)",
-        )
-        p.add_argument(
-            "--seed",
-            type=int,
-            default=0,
-            help="random seed of the model and of the digits split (default: 0)",
-        )
-        p.add_argument(
-            "--report-dir",
-            type=Path,
-            default=Path("digitnet-report"),
-            help="where metrics.json and the pictures go (default: %(default)s;"
-            " '' for none)",
-        )
 
+def _add_train(sub):
     train = sub.add_parser("train", help="train a model and report on held-out data")
-    data_args(train, "digits")
+    _data_args(train, "digits")
     train.add_argument(
         "--architecture",
         choices=["auto", "mlp", "cnn", "lenet5"],
@@ -278,16 +268,35 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress display")
     train.set_defaults(func=_train)
 
+
+def _add_evaluate(sub):
     ev = sub.add_parser("evaluate", help="metrics and pictures for a saved model")
     ev.add_argument("model", type=Path)
-    data_args(ev, None)
+    _data_args(ev, None)
     ev.set_defaults(func=_evaluate)
 
+
+def _add_predict(sub):
     pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...)")
     pr.add_argument("model", type=Path)
     pr.add_argument("images", type=Path, nargs="+")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     pr.set_defaults(func=_predict)
+
+
+def build_parser():
+    """The argparse parser of the ``digitnet`` command."""
+    parser = argparse.ArgumentParser(
+        prog="digitnet",
+        description="Handwritten-digit recognition with PyTorch and scikit-learn.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"digitnet {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_predict(sub)
     return parser
 
 
