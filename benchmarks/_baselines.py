@@ -1,10 +1,13 @@
 """What users would otherwise run: a plain PyTorch loop and vanilla skorch."""
 
+import time
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from skorch import NeuralNetClassifier
+from skorch.callbacks import LRScheduler
 
 from digitnet import CNN
 
@@ -22,14 +25,29 @@ def _images(X, mean, std):
 
 
 class _Baseline(ClassifierMixin, BaseEstimator):
-    """Shared parameters: epochs of Adam with a one-cycle schedule."""
+    """Shared parameters: epochs of Adam, one-cycle or constant learning rate.
 
-    def __init__(self, epochs=2, lr=2e-3, batch_size=128, seed=0, device=None):
+    ``epoch_times_`` holds the seconds of each training epoch (the loop alone).
+    """
+
+    def __init__(
+        self,
+        epochs=2,
+        lr=2e-3,
+        batch_size=128,
+        seed=0,
+        device=None,
+        schedule="one-cycle",
+    ):
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
         self.seed = seed
         self.device = device
+        self.schedule = schedule
+
+    def _steps(self, n):
+        return self.epochs * -(-n // self.batch_size)
 
     def _prepare(self, X):
         """Seed, learn the global pixel scaling, return scaled float32 images."""
@@ -48,17 +66,24 @@ class PlainLoop(_Baseline):
         self.classes_ = np.unique(y)
         self.module_ = CNN(tuple(Xt.shape[1:]), len(self.classes_)).to(self.device_)
         opt = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        steps = self.epochs * -(-len(Xt) // self.batch_size)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=steps)
+        sched = None
+        if self.schedule == "one-cycle":
+            steps = self._steps(len(Xt))
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=steps)
         self.module_.train()
+        self.epoch_times_ = []
         for _ in range(self.epochs):
+            start = time.perf_counter()
             order = torch.randperm(len(Xt), device=self.device_)
             for idx in order.split(self.batch_size):
                 opt.zero_grad()
                 loss = F.cross_entropy(self.module_(Xt[idx]), yt[idx])
                 loss.backward()
                 opt.step()
-                sched.step()
+                loss.item()  # the per-batch loss a training loop reports
+                if sched is not None:
+                    sched.step()
+            self.epoch_times_.append(time.perf_counter() - start)
         return self
 
     def predict(self, X):
@@ -75,9 +100,16 @@ class VanillaSkorch(_Baseline):
 
     def fit(self, X, y):
         Xs = self._prepare(X)
-        steps = self.epochs * -(-len(Xs) // self.batch_size)
-        from skorch.callbacks import LRScheduler
-
+        callbacks = []
+        if self.schedule == "one-cycle":
+            callbacks.append(
+                LRScheduler(
+                    torch.optim.lr_scheduler.OneCycleLR,
+                    max_lr=self.lr,
+                    total_steps=self._steps(len(Xs)),
+                    step_every="batch",
+                )
+            )
         self.net_ = NeuralNetClassifier(
             CNN,
             module__input_shape=Xs.shape[1:],
@@ -90,18 +122,12 @@ class VanillaSkorch(_Baseline):
             device=self.device or default_device(),
             train_split=None,
             iterator_train__shuffle=True,
-            callbacks=[
-                LRScheduler(
-                    torch.optim.lr_scheduler.OneCycleLR,
-                    max_lr=self.lr,
-                    total_steps=steps,
-                    step_every="batch",
-                )
-            ],
+            callbacks=callbacks,
             verbose=0,
         )
         self.net_.fit(Xs, np.asarray(y, dtype=np.int64))
         self.classes_ = self.net_.classes_
+        self.epoch_times_ = [h["dur"] for h in self.net_.history]
         return self
 
     def predict(self, X):

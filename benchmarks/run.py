@@ -29,7 +29,7 @@ from sklearn.svm import SVC
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _baselines import PlainLoop, VanillaSkorch
-from epoch_overhead import environment, measure
+from epoch_overhead import environment, measure, whole_fit_table
 from memory_format import layout_table
 
 from digitnet import PRESETS, DigitClassifier
@@ -214,6 +214,12 @@ def main(argv=None):
     print(mnist)
     ratios = ratio_table(args.quick)
     print(ratios)
+    X_mnist, y_mnist = fetch_mnist(subset="train", return_X_y=True)
+    n_whole = 3000 if args.quick else 20000
+    whole = whole_fit_table(
+        X_mnist[:n_whole], y_mnist[:n_whole], 1 if args.quick else 3
+    )
+    print(whole)
     print("memory layout", file=sys.stderr, flush=True)
     layouts = layout_table(rounds=1 if args.quick else 5)
     print(layouts)
@@ -244,6 +250,17 @@ alternating rounds, median over rounds of the mean epoch time (warm-up epoch
 excluded). MNIST-sized rows use the first images of MNIST's training set.
 
 {ratios}
+
+## A whole fit call vs a bare epoch
+
+A one-epoch `fit` (default one-cycle schedule, batch 128, no validation) timed
+end to end, against the bare training epoch of the plain loop (constant rate):
+the fixed cost of `fit` (validation, scaling, tensors, net, callbacks,
+per-batch bookkeeping) that every grid-search candidate pays. Alternating
+rounds (the order alternates too), median of the per-round ratios; the last
+column is the part of `fit` outside its epoch (set-up and end-of-epoch work).
+
+{whole}
 
 ## Memory layout of the convolutional modules
 

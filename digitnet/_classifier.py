@@ -91,9 +91,11 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     shuffle : bool, default=True
         Shuffle the training samples every epoch.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split, without touching the global NumPy or PyTorch random state. An
-        int gives identical predictions from run to run on the CPU.
+        Seeds weight initialisation, shuffling, augmentation, dropout and the
+        validation split through private generators, without touching the
+        global NumPy or PyTorch random state. An int gives identical
+        predictions from run to run on the CPU, also for fits running side by
+        side in threads.
     tol : float, default=1e-4
         Minimum improvement of the monitored quantity (training loss, or
         validation accuracy with ``early_stopping``) that resets the
@@ -104,7 +106,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         on a terminal (one plain line per epoch elsewhere), on stderr.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` instead of
-        starting afresh. The learned input scaling is kept.
+        starting afresh. The learned input scaling is kept; the parameters that
+        shape the network (``architecture``, ``hidden_layer_sizes``,
+        ``activation``, ``dropout``, ``module_params``) must stay the same.
     momentum : float, default=0.9
         Momentum of ``solver="sgd"``.
     nesterovs_momentum : bool, default=True
@@ -136,9 +140,11 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     checkpoint_dir : str or os.PathLike, default=None
         Folder where ``fit`` rewrites ``checkpoint.pt`` atomically after every
         epoch, so a killed process loses at most one epoch. A new ``fit`` with
-        the same parameters and data shape resumes from it exactly (weights,
-        optimizer, schedule, random state); a checkpoint from other parameters
-        is an error. Remove the folder to start afresh. Checkpoints are
+        the same parameters (compared by value; a ``RandomState`` by its
+        state) on the same data resumes from it exactly (weights, optimizer,
+        schedule, random state); other parameters or other data are an error.
+        With ``random_state=None`` a finished run is not resumed but replaced
+        by a fresh one. Remove the folder to start afresh. Checkpoints are
         pickles: resume only from your own. Not used by ``partial_fit``.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
@@ -148,6 +154,11 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
+    fitted_input_ : object
+        Everything ``fit`` learned about the input, in one place: the classes,
+        the shape of a sample, the architecture chosen for it and the scaling.
+        The attributes below up to ``input_range_`` read from it; pickles,
+        checkpoints and the safe format store it.
     classes_ : ndarray of shape (n_classes,)
         Class labels, in the order of the ``predict_proba`` columns.
     n_features_in_ : int

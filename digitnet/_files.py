@@ -6,6 +6,7 @@ a failure (full disk, Ctrl-C) leaves the old file intact. Files get the usual
 permissions (0666 less the umask), not a temporary file's 0600.
 """
 
+import builtins
 import contextlib
 import errno
 import os
@@ -13,6 +14,14 @@ import secrets
 from pathlib import Path
 
 __all__ = ["atomic_write", "check_writable"]
+
+
+#: OSError subclasses the OS raises; any other comes from the writer itself.
+_ERRNO_CLASSES = tuple(
+    cls
+    for cls in vars(builtins).values()
+    if isinstance(cls, type) and issubclass(cls, OSError)
+)
 
 
 def _tmp_name(path):
@@ -61,6 +70,8 @@ def atomic_write(path, write):
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        if type(exc) not in (OSError, *_ERRNO_CLASSES):
+            raise  # the writer's own error type, message and all
         raise _named(exc, path, "write") from exc
     finally:
         with contextlib.suppress(OSError):

@@ -21,8 +21,8 @@ import digitnet
 X, y = load_digits(return_X_y=True)
 clf = digitnet.DigitClassifier(random_state=0).fit(X[:1500], y[:1500])
 folder = Path(tempfile.mkdtemp())
-clf.save(folder / "digits.safetensors")
-model = digitnet.load(folder / "digits.safetensors")
+clf.save(folder / "digits.dnet")
+model = digitnet.load(folder / "digits.dnet")
 assert (model.predict(X[1500:]) == clf.predict(X[1500:])).all()
 
 # %%
@@ -36,12 +36,9 @@ for i in range(1500, 1505):
     Image.fromarray(page).save(path)
     paths.append(str(path))
 
-joblib_path = folder / "digits.joblib"
-import joblib
-
-joblib.dump(model, joblib_path)  # the CLI reads joblib files (trusted files only)
+# The command line reads the same safe file (no pickle involved).
 out = subprocess.run(
-    [sys.executable, "-m", "digitnet", "predict", str(joblib_path), *paths],
+    [sys.executable, "-m", "digitnet", "predict", str(folder / "digits.dnet"), *paths],
     capture_output=True,
     text=True,
     check=True,

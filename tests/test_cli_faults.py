@@ -119,3 +119,17 @@ def test_ctrl_c_before_the_first_epoch_saves_nothing(tmp_path):
     assert result.returncode == 130
     assert "before the first epoch finished: nothing to save" in result.stderr
     assert not model.exists()
+
+
+def test_a_safe_file_is_read_whatever_its_name(tmp_path, capsys):
+    from PIL import Image
+
+    model = tmp_path / "m.safetensors"
+    assert _train(tmp_path, "--output", str(model), "--report-dir", "") == 0
+    digitnet.load(model)  # the safe format, despite the generic name
+    picture = tmp_path / "seven.png"
+    Image.new("L", (40, 40), 255).save(picture)
+    assert main(["predict", str(model), str(picture)]) == 1  # blank: per-file error
+    captured = capsys.readouterr()
+    assert "no visible ink" in captured.err
+    assert "pickle" not in captured.err

@@ -203,3 +203,14 @@ def test_a_diverged_training_is_an_error_not_a_model():
     with pytest.raises(ValueError, match="training diverged"):
         clf.fit(X_TRAIN * 1e6, Y_TRAIN)
     assert not hasattr(clf, "net_")
+
+
+def test_cross_validation_in_threads_equals_the_serial_run():
+    import joblib
+    from sklearn.model_selection import cross_val_score
+
+    clf = DigitClassifier(max_iter=1, random_state=0, dropout=0.3)
+    serial = cross_val_score(clf, X[:600], Y[:600], cv=3)
+    with joblib.parallel_backend("threading", n_jobs=3):
+        threaded = cross_val_score(clf, X[:600], Y[:600], cv=3, n_jobs=3)
+    np.testing.assert_array_equal(threaded, serial)

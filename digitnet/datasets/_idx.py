@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write
+
 __all__ = ["read_idx", "write_idx"]
 
 #: IDX type code -> big-endian NumPy dtype.
@@ -166,9 +168,4 @@ def write_idx(path, array, *, compress=None):
         compress = path.suffix == ".gz"
     if compress:
         payload = gzip.compress(payload)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda f: f.write(payload))

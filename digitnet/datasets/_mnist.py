@@ -1,12 +1,12 @@
 """fetch_mnist: the MNIST digits, downloaded once, SHA-256 verified."""
 
 import hashlib
-import os
 import time
 import urllib.request
 
 import numpy as np
 
+from .._files import atomic_write
 from ._base import DATA_HOME_ENV, digits_bunch, get_data_home
 from ._idx import read_idx
 
@@ -47,34 +47,49 @@ def _sha256(path):
     return digest.hexdigest()
 
 
+class _ChecksumError(OSError):
+    """A downloaded file is not the original: no other mirror is tried."""
+
+
+class _NetworkError(OSError):
+    """A mirror failed (refused, timed out, reset): the next one is tried."""
+
+
+def _blocks(url, timeout):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            while block := response.read(1 << 20):
+                yield block
+    except OSError as exc:  # URLError, HTTPError, timeouts, resets
+        raise _NetworkError(f"{url}: {exc}") from exc
+
+
+def _fetch(url, name, f, timeout):
+    """Stream ``url`` into ``f`` and check its SHA-256 before it is kept."""
+    digest = hashlib.sha256()
+    for block in _blocks(url, timeout):
+        digest.update(block)
+        f.write(block)
+    if digest.hexdigest() != SHA256[name]:
+        raise _ChecksumError(
+            f"Checksum mismatch for {name} downloaded from {url}: expected "
+            f"SHA-256 {SHA256[name]}, found {digest.hexdigest()}. The file was "
+            "not kept; the mirror may serve a corrupted copy."
+        )
+
+
 def _download(name, folder, n_retries, delay, timeout=60):
     """Fetch ``name`` from the mirrors into ``folder``, atomically and verified."""
     target = folder / name
-    tmp = folder / f".{name}.{os.getpid()}.part"
     errors = []
     for attempt in range(n_retries + 1):
         for mirror in MIRRORS:
             url = mirror + name
             try:
-                with (
-                    urllib.request.urlopen(url, timeout=timeout) as response,
-                    open(tmp, "wb") as f,
-                ):
-                    while block := response.read(1 << 20):
-                        f.write(block)
-            except OSError as exc:  # URLError, HTTPError, timeouts, resets
-                tmp.unlink(missing_ok=True)
-                errors.append(f"{url}: {exc}")
+                atomic_write(target, lambda f, url=url: _fetch(url, name, f, timeout))
+            except _NetworkError as exc:
+                errors.append(str(exc))
                 continue
-            found = _sha256(tmp)
-            if found != SHA256[name]:
-                tmp.unlink(missing_ok=True)
-                raise OSError(
-                    f"Checksum mismatch for {name} downloaded from {url}: expected "
-                    f"SHA-256 {SHA256[name]}, found {found}. The file was removed; "
-                    "the mirror may serve a corrupted copy."
-                )
-            os.replace(tmp, target)
             return target
         if attempt < n_retries:
             time.sleep(delay)
