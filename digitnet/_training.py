@@ -236,9 +236,12 @@ def split(est, y_enc, seed, incremental=False):
             "use more data, a smaller validation_fraction or early_stopping=False."
         )
     counts = np.bincount(y_enc)
-    stratify = (
-        y_enc if counts[counts > 0].min() >= 2 and n_valid >= len(counts) else None
+    n_classes = np.count_nonzero(counts)
+    # Stratify when every class can appear on both sides of the split.
+    stratifiable = (
+        counts[counts > 0].min() >= 2 and min(n_valid, n - n_valid) >= n_classes
     )
+    stratify = y_enc if stratifiable else None
     _, valid_idx = train_test_split(
         np.arange(n), test_size=n_valid, random_state=seed, stratify=stratify
     )

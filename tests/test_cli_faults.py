@@ -133,3 +133,14 @@ def test_a_safe_file_is_read_whatever_its_name(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "no visible ink" in captured.err
     assert "pickle" not in captured.err
+
+
+def test_a_damaged_pickle_is_a_clear_error(tmp_path, capsys):
+    import gzip
+
+    path = tmp_path / "m.joblib"
+    path.write_bytes(gzip.compress(b"not a model at all"))
+    assert main(["evaluate", str(path), "--report-dir", ""]) == 2
+    err = capsys.readouterr().err
+    assert "could not be read as a pickled model" in err
+    assert "Traceback" not in err

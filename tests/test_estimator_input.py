@@ -109,3 +109,9 @@ def test_non_finite_outputs_are_an_error_not_class_0(small_digits):
 def test_a_custom_module_with_the_right_width_trains(small_digits):
     X_train, _, y_train, _ = small_digits
     assert DigitClassifier(architecture=TinyNet, max_iter=1).fit(X_train, y_train)
+
+
+def test_a_validation_split_too_small_to_stratify_still_trains(small_digits):
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(max_iter=1, early_stopping=True, validation_fraction=0.99)
+    assert clf.fit(X_train, y_train).n_iter_ == 1

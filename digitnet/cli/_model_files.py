@@ -52,7 +52,15 @@ def load_model_file(path):
         "'digitnet train', runs none).",
         file=sys.stderr,
     )
-    model = joblib.load(path)
+    try:
+        model = joblib.load(path)
+    except ImportError:
+        raise
+    except Exception as exc:  # a damaged pickle fails in many ways
+        raise ValueError(
+            f"{path} could not be read as a pickled model ({type(exc).__name__}: "
+            f"{exc}); it may be damaged, or not a model file."
+        ) from exc
     if not isinstance(model, DigitClassifier):
         raise ValueError(
             f"{path} holds a {type(model).__name__}, not a DigitClassifier"
