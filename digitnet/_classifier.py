@@ -21,6 +21,22 @@ from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
 
 
+class _FromFittedInput:
+    """A read-only fitted attribute that reads one field of ``fitted_input_``."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def __get__(self, est, owner=None):
+        if est is None:
+            return self
+        try:
+            fitted = vars(est)["fitted_input_"]
+        except KeyError:
+            raise AttributeError(f"This {owner.__name__} is not fitted yet.") from None
+        return getattr(fitted, self.field)
+
+
 class DigitClassifier(ClassifierMixin, BaseEstimator):
     """Handwritten-digit classifier: a PyTorch CNN or MLP trained through skorch.
 
@@ -327,37 +343,12 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
 
     # ------------------------------------------------------- fitted input
-    def _fitted_input(self):
-        try:
-            return vars(self)["fitted_input_"]
-        except KeyError:
-            raise AttributeError(
-                f"This {type(self).__name__} is not fitted yet."
-            ) from None
-
-    @property
-    def classes_(self):
-        return self._fitted_input().classes
-
-    @property
-    def input_shape_(self):
-        return self._fitted_input().input_shape
-
-    @property
-    def architecture_(self):
-        return self._fitted_input().architecture
-
-    @property
-    def input_mean_(self):
-        return self._fitted_input().mean
-
-    @property
-    def input_scale_(self):
-        return self._fitted_input().scale
-
-    @property
-    def input_range_(self):
-        return self._fitted_input().range
+    classes_ = _FromFittedInput("classes")
+    input_shape_ = _FromFittedInput("input_shape")
+    architecture_ = _FromFittedInput("architecture")
+    input_mean_ = _FromFittedInput("mean")
+    input_scale_ = _FromFittedInput("scale")
+    input_range_ = _FromFittedInput("range")
 
     # ------------------------------------------------------------------ fit
     def _train(self, X, y, sample_weight, **kwargs):
@@ -369,11 +360,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         net = self.net_
         if net.interrupted_:
             done = epoch_end(net).completed_
-            kept = (
-                "the best validation epoch"
-                if self.early_stopping
-                else ("the last complete epoch")
-            )
+            kept = "the last complete epoch"
+            if self.early_stopping:
+                kept = "the best validation epoch"
             warnings.warn(
                 f"Training interrupted after {done} complete epoch(s) of "
                 f"{net.max_epochs}; the model keeps the weights of {kept} and is "

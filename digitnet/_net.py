@@ -176,7 +176,9 @@ def batch_size_for(est, n_train):
     return max(1, min(size, n_train))
 
 
-def make_training_net(est, module, *, n_train, valid_ds, iterator, callbacks, device):
+def make_training_net(
+    est, module, *, n_train, epochs, valid_ds, iterator, callbacks, device
+):
     """A skorch net that trains ``module`` with ``est``'s parameters.
 
     ``iterator``: keyword arguments of the training :class:`BatchIterator`
@@ -190,7 +192,7 @@ def make_training_net(est, module, *, n_train, valid_ds, iterator, callbacks, de
         criterion__label_smoothing=est.label_smoothing,
         optimizer=optimizer,
         lr=est.learning_rate_init,
-        max_epochs=est.max_iter,
+        max_epochs=epochs,
         batch_size=batch_size_for(est, n_train),
         iterator_train=BatchIterator,
         iterator_valid=BatchIterator,

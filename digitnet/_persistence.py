@@ -161,7 +161,7 @@ def _check_index(index, payload_size, name):
 
 
 def read_file(path):
-    """``(description, tensor index, file bytes)`` after the integrity check."""
+    """``(description, tensor index, file bytes, tensor bytes)``, checked."""
     name = os.fspath(path)
     with open(path, "rb") as f:  # one read: a concurrent save cannot tear it
         data = f.read()
@@ -182,7 +182,7 @@ def read_file(path):
     except json.JSONDecodeError as exc:
         raise ValueError(f"{name}: the model description is not JSON: {exc}") from exc
     _check_format(description, name)
-    return description, index, data
+    return description, index, data, payload
 
 
 def _check_format(description, name):
@@ -204,11 +204,25 @@ def _check_format(description, name):
         )
 
 
+#: The tensors holding the input scaling (the rest are the module's).
+_SCALING = ("input_mean", "input_scale")
+
+
+def _small_array(index, payload, key):
+    """A float64 array read from the tensor bytes (the index is validated)."""
+    entry = index.get(key)
+    if not isinstance(entry, dict) or entry.get("dtype") != "F64":
+        raise ValueError(f"{key} is missing or not float64")
+    start, stop = entry["data_offsets"]
+    raw = payload[start:stop]
+    return np.frombuffer(raw, dtype="<f8").reshape(entry["shape"]).copy()
+
+
 def _estimator(cls, description, name):
     """The unfitted estimator with the stored parameters, validated."""
     params = description.get("params")
     if not isinstance(params, dict):
-        raise ValueError(f"{name}: params must be a dict.")
+        raise ValueError(f"{name}: params must be a dict, not {type(params).__name__}.")
     try:
         params = {k: decode(v) for k, v in params.items()}
         est = cls(**params)
@@ -270,24 +284,19 @@ def load(path):
 
     safetensors = _safetensors()
     name = os.fspath(path)
-    description, index, data = read_file(path)
+    description, index, data, payload = read_file(path)
     est = _estimator(DigitClassifier, description, name)
-    for key in ("input_mean", "input_scale"):
-        if index.get(key, {}).get("dtype") != "F64":
-            raise ValueError(f"{name}: {key} is missing or not float64.")
     try:
-        arrays = {k: np.ones(index[k]["shape"]) for k in ("input_mean", "input_scale")}
+        arrays = {k: _small_array(index, payload, k) for k in _SCALING}
         fitted = FittedInput.from_plain(description.get("input"), arrays)
     except ValueError as exc:
         raise ValueError(f"{name}: invalid input description: {exc}") from exc
-    module = _module_for(est, fitted, index, name)
-    tensors = safetensors.torch.load(bytes(data))
-    fitted = FittedInput.from_plain(
-        description["input"],
-        {k: tensors.pop(k).numpy() for k in ("input_mean", "input_scale")},
-    )
+    module = _module_for(est, fitted, index, name)  # shapes checked on "meta"
+    tensors = safetensors.torch.load(data)
     module = module.to_empty(device="cpu")
-    module.load_state_dict({k.removeprefix("module."): v for k, v in tensors.items()})
+    module.load_state_dict(
+        {k.removeprefix("module."): v for k, v in tensors.items() if k not in _SCALING}
+    )
     return _assemble(est, fitted, module, description, name)
 
 

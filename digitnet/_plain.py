@@ -11,6 +11,7 @@ Two forms, one home:
   order, paths by their text, and a ``RandomState`` by its state.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -127,8 +128,6 @@ def canonical(value):
 
 def fingerprint(*arrays):
     """BLAKE2b digest of arrays' dtypes, shapes and bytes (data identity)."""
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=16)
     for array in arrays:
         if array is None:

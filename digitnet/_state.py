@@ -128,8 +128,7 @@ def fit_scaling(X, sample_weight, per_feature):
     scale = np.sqrt(var)
     if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
         raise ValueError(
-            f"X holds values too large to scale (largest magnitude "
-            f"{float(np.abs(X).max()):g}): their spread overflows float64. "
+            "X holds values too large to scale: their spread overflows float64. "
             "Rescale X, e.g. to 0-255 or 0-1 pixels."
         )
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
@@ -181,18 +180,17 @@ class FittedInput:
                 "DigitClassifier needs samples of at least 2 classes in y, but "
                 f"y contains only one class: {classes[0]}."
             )
-        if X.dtype.kind == "f" and X.size and np.abs(X).max() > _FLOAT32_MAX:
+        low, high = float(X.min()), float(X.max())  # one pass each
+        if max(-low, high) > _FLOAT32_MAX:
             raise ValueError(
-                f"X holds values up to {float(np.abs(X).max()):g}, beyond float32 "
+                f"X holds values up to {max(-low, high):g}, beyond float32 "
                 f"(±{_FLOAT32_MAX:.3g}), which the network computes in; rescale X."
             )
         geometry = infer_geometry(X.shape[1], image_shape)
         arch, input_shape = resolve_architecture(architecture, geometry)
         w = np.ones(len(X)) if sample_weight is None else sample_weight
         mean, scale = fit_scaling(X, w, per_feature=len(geometry) == 1)
-        value_range = None
-        if len(geometry) == 3:
-            value_range = (float(X.min()), float(X.max()))
+        value_range = (low, high) if len(geometry) == 3 else None
         return cls(classes, input_shape, arch, mean, scale, value_range, X.shape[1])
 
     def with_feature_names(self, names):
@@ -287,11 +285,16 @@ class FittedInput:
             )
         arch = d.get("architecture")
         if arch not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}")
+            raise ValueError(
+                f"architecture must be one of {sorted(ARCHITECTURES)}, not {arch!r}"
+            )
         mean, scale = (np.asarray(arrays.get(k)) for k in ("input_mean", "input_scale"))
         for name, a in (("input_mean", mean), ("input_scale", scale)):
             if a.shape != (n_features,) or a.dtype != np.float64:
-                raise ValueError(f"{name} must be {n_features} float64 values")
+                raise ValueError(
+                    f"{name} must be {n_features} float64 values, not {a.size} "
+                    f"of {a.dtype}"
+                )
             if not np.isfinite(a).all():
                 raise ValueError(f"{name} holds non-finite values")
         if not (scale > 0).all():

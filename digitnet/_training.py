@@ -34,19 +34,32 @@ from ._state import FittedInput, learn_classes, split_images
 SEED_NAMES = ("init", "shuffle", "split", "augment", "dropout")
 _SEED_MAX = np.iinfo(np.int32).max
 #: Parameters that shape the module: a warm start must keep them.
-MODULE_PARAMS = ("architecture", "hidden_layer_sizes", "activation", "dropout")
+MODULE_PARAMS = (
+    "architecture",
+    "hidden_layer_sizes",
+    "activation",
+    "dropout",
+    "module_params",
+)
+
+
+@dataclass
+class Rows:
+    """Samples of one side of the split: pixels, encoded labels, weights."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    owned: bool  # X is a copy digitnet may scale in place
 
 
 @dataclass
 class Data:
-    """Validated training data, ready to become tensors."""
+    """Validated training data, split once, ready to become tensors."""
 
-    X: np.ndarray
-    y: np.ndarray  # encoded labels
-    weights: np.ndarray | None
+    train: Rows
+    valid: Rows | None
     fitted_input: FittedInput
-    valid_idx: np.ndarray | None
-    owned: bool  # X may be scaled in place
 
 
 def train(est, X, y, sample_weight, *, continuing, incremental, classes=None):
@@ -153,30 +166,43 @@ def encode_labels(y, previous, classes):
         all_classes = learn_classes(y, classes)
         return all_classes, np.searchsorted(all_classes, y)
     fitted = previous.fitted_input_
-    if classes is not None and not np.array_equal(
-        learn_classes(classes), fitted.classes
-    ):
-        raise ValueError(
-            f"classes={learn_classes(classes).tolist()} differs from the classes "
-            f"of the first partial_fit call, {fitted.classes.tolist()}."
-        )
+    if classes is not None:
+        named = learn_classes(classes)
+        if not np.array_equal(named, fitted.classes):
+            raise ValueError(
+                f"classes={named.tolist()} differs from the classes of the first "
+                f"partial_fit call, {fitted.classes.tolist()}."
+            )
     return fitted.classes, fitted.encode(y)
 
 
+def _split_rows(X, y_enc, weights, valid_idx, owned):
+    """``(train, valid)`` :class:`Rows`; each row is copied at most once."""
+    if valid_idx is None:
+        return Rows(X, y_enc, weights, owned), None
+    train = np.ones(len(X), bool)
+    train[valid_idx] = False
+
+    def rows(mask):
+        return Rows(
+            X[mask], y_enc[mask], None if weights is None else weights[mask], True
+        )
+
+    return rows(train), rows(~train)
+
+
 def read_data(est, X, y, sample_weight, previous, classes, split_seed, incremental):
-    """Validate ``X, y`` and learn (or reuse) the fitted input."""
+    """Validate ``X, y``, split them, and learn (or reuse) the fitted input."""
     X, image_shape = split_images(X)
     X_in = X
     scratch = copy.copy(est)  # validate_data records n_features_in_ on it
     X, y = validate_data(
         scratch, X, _plain_labels(y), reset=previous is None, dtype="numeric"
     )
-    if y.dtype == object:
-        learn_classes(y)  # a clear error for labels of mixed types
-    check_classification_targets(y)
     if previous is not None:
         previous.fitted_input_.check_images(image_shape)
-    all_classes, y_enc = encode_labels(y, previous, classes)
+    all_classes, y_enc = encode_labels(y, previous, classes)  # mixed types: error
+    check_classification_targets(y)
     weights = sample_weights(est, X, y, sample_weight)
     owned = X.flags.owndata and not (
         isinstance(X_in, np.ndarray) and np.may_share_memory(X, X_in)
@@ -185,20 +211,18 @@ def read_data(est, X, y, sample_weight, previous, classes, split_seed, increment
         keep = weights > 0
         X, y_enc, weights, owned = X[keep], y_enc[keep], weights[keep], True
     valid_idx = split(est, y_enc, split_seed, incremental)
+    train, valid = _split_rows(X, y_enc, weights, valid_idx, owned)
     if previous is not None:
         fitted = previous.fitted_input_
     else:
-        train = np.ones(len(X), bool)
-        if valid_idx is not None:
-            train[valid_idx] = False
         fitted = FittedInput.learn(
-            X[train] if valid_idx is not None else X,
-            None if weights is None else weights[train],
+            train.X,
+            train.weights,
             classes=all_classes,
             image_shape=image_shape,
             architecture=est.architecture,
         ).with_feature_names(getattr(scratch, "feature_names_in_", None))
-    return Data(X, y_enc, weights, fitted, valid_idx, owned)
+    return Data(train, valid, fitted)
 
 
 def sample_weights(est, X, y, sample_weight):
@@ -208,8 +232,6 @@ def sample_weights(est, X, y, sample_weight):
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not np.isfinite(weights).all():
-            raise ValueError("sample_weight holds NaN or infinite values.")
     if est.class_weight is not None:
         cw = compute_sample_weight(est.class_weight, y)
         weights = cw if weights is None else weights * cw
@@ -248,27 +270,21 @@ def split(est, y_enc, seed, incremental=False):
     return np.sort(valid_idx)
 
 
-def _dataset(fitted_input, X, y_enc, weights, device, owned):
-    tensor = fitted_input.to_tensor(X, device, copy=not owned)
-    labels = torch.as_tensor(y_enc, dtype=torch.long).to(device)
+def _dataset(fitted_input, rows, device):
+    tensor = fitted_input.to_tensor(rows.X, device, copy=not rows.owned)
+    labels = torch.as_tensor(rows.y, dtype=torch.long).to(device)
     w = None
-    if weights is not None:
-        w = torch.as_tensor(weights, dtype=torch.float32).to(device)
+    if rows.weights is not None:
+        w = torch.as_tensor(rows.weights, dtype=torch.float32).to(device)
     return TensorDataset(tensor, labels, w)
 
 
 def datasets(data, device):
     """``(train, validation or None)`` datasets on ``device``."""
-    X, y, w, fitted = data.X, data.y, data.weights, data.fitted_input
-    if data.valid_idx is None:
-        return _dataset(fitted, X, y, w, device, data.owned), None
-    train = np.ones(len(X), bool)
-    train[data.valid_idx] = False
-    v = data.valid_idx
-    pick = lambda a, rows: None if a is None else a[rows]  # noqa: E731
+    valid = data.valid
     return (
-        _dataset(fitted, X[train], y[train], pick(w, train), device, True),
-        _dataset(fitted, X[v], y[v], pick(w, v), device, True),
+        _dataset(data.fitted_input, data.train, device),
+        None if valid is None else _dataset(data.fitted_input, valid, device),
     )
 
 
@@ -282,20 +298,24 @@ def generators(seeds, device):
 
 
 def module_spec(est):
-    """Values of the parameters that shape the module (warm starts keep them)."""
-    spec = {name: canonical(getattr(est, name)) for name in MODULE_PARAMS}
-    spec["module_params"] = canonical(est.module_params or {})
+    """The parameters that shape the module (a warm start must keep them)."""
+    spec = {name: getattr(est, name) for name in MODULE_PARAMS}
+    spec["module_params"] = spec["module_params"] or {}  # None is no extras
     return spec
 
 
 def check_same_module(est, previous_net):
     """A warm start continues the fitted network: its shape may not change."""
-    before = getattr(previous_net, "module_spec_", None)
+    before = getattr(previous_net, "module_spec_", {})
     now = module_spec(est)
-    changed = [k for k in now if before is not None and before.get(k) != now[k]]
+    changed = [
+        f"{k} (fitted with {before[k]!r}, now {now[k]!r})"
+        for k in now
+        if k in before and canonical(before[k]) != canonical(now[k])
+    ]
     if changed:
         raise ValueError(
-            f"warm_start=True continues the fitted network, but {', '.join(changed)} "
+            f"warm_start=True continues the fitted network, but {'; '.join(changed)} "
             "changed since it was fitted; set them back, or fit with "
             "warm_start=False to train a new network."
         )
@@ -337,13 +357,13 @@ def build_net(est, data, seeds, device, incremental, previous, resume, identity)
         est,
         module,
         n_train=len(train_ds),
+        epochs=epochs,
         valid_ds=valid_ds,
         iterator=iterator,
         callbacks=callbacks,
         device=device,
     )
     net.initialize()
-    net.max_epochs = epochs
     net.module_spec_ = module_spec(est)
     if previous is not None:
         continue_from(net, previous.net_, est)
@@ -353,7 +373,8 @@ def build_net(est, data, seeds, device, incremental, previous, resume, identity)
 
 
 def check_output_width(module, fitted):
-    """The module must return one logit per class for one sample."""
+    """The module must return one logit per class and sample (checked on two
+    zero samples in eval mode, so batch norm works)."""
     module.eval()
     try:
         with torch.no_grad():

@@ -73,7 +73,7 @@ def test_sample_weights_must_be_finite(small_digits):
     weights[3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         DigitClassifier(max_iter=1).fit(X_train, y_train, sample_weight=weights)
-    with pytest.raises(ValueError, match="at least one non-zero"):
+    with pytest.raises(ValueError, match="at least one non-zero"):  # sklearn's
         DigitClassifier(max_iter=1).fit(X_train, y_train, sample_weight=0 * y_train)
 
 
@@ -108,10 +108,21 @@ def test_non_finite_outputs_are_an_error_not_class_0(small_digits):
 
 def test_a_custom_module_with_the_right_width_trains(small_digits):
     X_train, _, y_train, _ = small_digits
-    assert DigitClassifier(architecture=TinyNet, max_iter=1).fit(X_train, y_train)
+    clf = DigitClassifier(architecture=TinyNet, max_iter=1).fit(X_train, y_train)
+    assert clf.n_iter_ == 1
+    assert clf.predict_proba(X_train[:3]).shape == (3, 10)
 
 
 def test_a_validation_split_too_small_to_stratify_still_trains(small_digits):
     X_train, _, y_train, _ = small_digits
     clf = DigitClassifier(max_iter=1, early_stopping=True, validation_fraction=0.99)
     assert clf.fit(X_train, y_train).n_iter_ == 1
+
+
+def test_class_weights_that_zero_every_present_class_are_refused(small_digits):
+    X_train, _, y_train, _ = small_digits
+    keep = y_train < 2
+    weights = {0: 0.0, 1: 0.0, **dict.fromkeys(range(2, 10), 1.0)}
+    clf = DigitClassifier(max_iter=1, class_weight=weights)
+    with pytest.raises(ValueError, match="give every sample weight 0"):
+        clf.fit(X_train[keep], y_train[keep])

@@ -179,10 +179,14 @@ def test_fit_leaves_torch_global_random_state_alone():
 
 def test_warm_start_refuses_a_changed_architecture(fitted):
     fitted.set_params(warm_start=True, hidden_layer_sizes=(64,))
-    with pytest.raises(ValueError, match="hidden_layer_sizes changed since"):
+    with pytest.raises(
+        ValueError, match=r"hidden_layer_sizes \(fitted with None, now \(64,\)\)"
+    ):
         fitted.fit(X_TRAIN, Y_TRAIN)
     fitted.set_params(architecture="mlp", hidden_layer_sizes=None)
-    with pytest.raises(ValueError, match="architecture changed since"):
+    with pytest.raises(
+        ValueError, match=r"architecture \(fitted with 'auto', now 'mlp'\)"
+    ):
         fitted.fit(X_TRAIN, Y_TRAIN)
     fitted.set_params(warm_start=False)
     assert fitted.fit(X_TRAIN, Y_TRAIN).architecture_ == "mlp"

@@ -16,7 +16,7 @@ from .._persistence import load
 
 #: File name endings that ask for a pickle (joblib) instead of the safe format.
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
-_SAFETENSORS_MIN = 8
+_HEAD_BYTES = 8  # enough to tell a pickle from safetensors
 
 
 def is_pickle_name(path):
@@ -43,7 +43,7 @@ def _looks_like_pickle(head):
 def load_model_file(path):
     """A DigitClassifier from a safe file or (with a warning) a pickle."""
     with open(path, "rb") as f:
-        head = f.read(_SAFETENSORS_MIN)
+        head = f.read(_HEAD_BYTES)
     if not _looks_like_pickle(head):
         return load(path)
     print(
