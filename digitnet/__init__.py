@@ -5,7 +5,9 @@ like any scikit-learn classifier.
 """
 
 from ._classifier import DigitClassifier
+from ._images import preprocess_image
 from ._modules import CNN, MLP, Dropout, LeNet5
+from ._onnx import OnnxModel
 from ._persistence import load
 from ._presets import PRESETS
 from ._version import __version__
@@ -19,7 +21,9 @@ __all__ = [
     "Dropout",
     "InconsistentVersionWarning",
     "LeNet5",
+    "OnnxModel",
     "TrainingInterruptedWarning",
     "__version__",
     "load",
+    "preprocess_image",
 ]

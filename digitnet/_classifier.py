@@ -14,6 +14,7 @@ from ._callbacks import epoch_end
 from ._device import device_on_load, place
 from ._modules import ACTIVATIONS
 from ._net import TensorDataset
+from ._onnx import export_onnx
 from ._persistence import save_model
 from ._state import split_images
 from ._training import FITTED_ATTRIBUTES, train
@@ -539,6 +540,44 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         np.True_
         """
         save_model(self, path)
+
+    def to_onnx(self, path):
+        """Export the fitted model as an ONNX file that needs no torch to run.
+
+        The graph takes raw pixel rows as ``fit`` does (float32, shape
+        ``(batch, n_features)``, any batch size) and holds the fitted input
+        scaling, the network and the softmax. Its outputs are ``label`` (class
+        labels, strings included) and ``probabilities`` (columns in
+        ``classes_`` order); the metadata records the classes and the input
+        geometry. Run it with onnxruntime, or :class:`digitnet.OnnxModel`.
+        Needs the ``onnx`` extra (``pip install 'digitnet[onnx]'``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file, written atomically (e.g. ``"digits.onnx"``).
+
+        Raises
+        ------
+        ValueError
+            If the module uses an operator ONNX cannot express (the error names
+            it), or the class labels are neither numbers nor strings.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> import digitnet, onnxruntime, tempfile, os
+        >>> X, y = load_digits(return_X_y=True)
+        >>> clf = digitnet.DigitClassifier(max_iter=2, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "digits.onnx")
+        >>> clf.to_onnx(path)
+        >>> session = onnxruntime.InferenceSession(path)
+        >>> label, proba = session.run(None, {"pixels": X[:3].astype("float32")})
+        >>> label.tolist() == clf.predict(X[:3]).tolist()
+        True
+        """
+        check_is_fitted(self)
+        export_onnx(self, path)
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -1,6 +1,29 @@
-"""Warnings raised by digitnet."""
+"""Warnings and exceptions raised by digitnet."""
 
-__all__ = ["InconsistentVersionWarning", "TrainingInterruptedWarning"]
+__all__ = [
+    "BlankImageError",
+    "InconsistentVersionWarning",
+    "TrainingInterruptedWarning",
+]
+
+
+class BlankImageError(ValueError):
+    """An image holds no visible ink: nothing to classify.
+
+    Raised by :func:`digitnet.preprocess_image` (and so by ``digitnet
+    predict``) instead of guessing a digit for an empty page or canvas;
+    ``digitnet serve`` answers it as a "no ink" result.
+
+    Examples
+    --------
+    >>> import numpy as np, digitnet
+    >>> from digitnet.exceptions import BlankImageError
+    >>> try:
+    ...     digitnet.preprocess_image(np.ones((50, 50)))
+    ... except BlankImageError as exc:
+    ...     print(exc)
+    the image holds no visible ink (it is blank)
+    """
 
 
 class InconsistentVersionWarning(UserWarning):

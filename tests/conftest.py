@@ -41,3 +41,26 @@ def mnist_home():
             pytest.fail(message)
         pytest.skip(message)
     return home
+
+
+@pytest.fixture(scope="session")
+def mnist_data(mnist_home):
+    """MNIST as ``(X_train, y_train, X_test, y_test)``: 784-pixel rows, 0-255."""
+    from digitnet.datasets import fetch_mnist
+
+    X_train, y_train = fetch_mnist(
+        subset="train", data_home=mnist_home, return_X_y=True
+    )
+    X_test, y_test = fetch_mnist(subset="test", data_home=mnist_home, return_X_y=True)
+    return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def mnist_fast_model(mnist_data):
+    """The ``fast`` preset fitted on all of MNIST's training set (about 99%)."""
+    from digitnet import PRESETS, DigitClassifier
+
+    X_train, y_train, _, _ = mnist_data
+    return DigitClassifier(**PRESETS["fast"], random_state=0, verbose=0).fit(
+        X_train, y_train
+    )

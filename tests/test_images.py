@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitnet.cli._images import MAX_SIDE, image_to_features, read_image
+from digitnet._images import MAX_SIDE, image_to_features, read_image
 
 
 def _seven(size=200, width=14):
@@ -80,7 +80,7 @@ HUGE = textwrap.dedent(
                 return int(line.split()[1]) // 1024
     import numpy as np
     from PIL import Image
-    from digitnet.cli._images import image_to_features, read_image
+    from digitnet._images import image_to_features, read_image
     Image.MAX_IMAGE_PIXELS = None
     base = peak_mb()
     gray = read_image(sys.argv[1])

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from digitnet import DigitClassifier
-from digitnet.cli._images import read_image
+from digitnet._images import read_image
 from digitnet.cli._reports import evaluate, write_report
 
 

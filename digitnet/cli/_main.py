@@ -17,11 +17,11 @@ from sklearn.model_selection import train_test_split
 from .. import __version__
 from .._classifier import DigitClassifier
 from .._files import check_writable
+from .._images import preprocess_image
 from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
-from ._images import image_to_features, read_image
-from ._model_files import load_model_file, save_model_file
+from ._model_files import load_model_file, load_served_model, save_model_file
 from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
@@ -176,7 +176,7 @@ def _predict(args):
     results = []
     for path in args.images:
         try:
-            features = image_to_features(read_image(path), model.input_shape_)
+            features = preprocess_image(path, model.input_shape_)
         except ImportError:
             raise
         except Exception as exc:  # one unreadable file must not stop the others
@@ -196,6 +196,38 @@ def _predict(args):
     if args.json:
         print(json.dumps(results, indent=2))
     return status
+
+
+def _export(args):
+    model = load_model_file(args.model)
+    check_writable(args.output)
+    model.to_onnx(args.output)
+    print(
+        f"wrote {args.output} (ONNX: inputs 'pixels', outputs 'label', 'probabilities')"
+    )
+    return 0
+
+
+def _serve(args):
+    from ..serve import create_app
+
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ImportError(
+            "digitnet serve needs uvicorn; install the serve extra: "
+            "pip install 'digitnet[serve]'"
+        ) from exc
+    if args.max_upload_mb <= 0:
+        raise ValueError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
+    model = load_served_model(args.model, trust_pickle=args.trust_pickle)
+    app = create_app(model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024))
+    print(
+        f"serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
 
 
 def _data_args(p, default_dataset):
@@ -284,6 +316,40 @@ def _add_predict(sub):
     pr.set_defaults(func=_predict)
 
 
+def _add_export(sub):
+    ex = sub.add_parser("export", help="write a model as ONNX (needs digitnet[onnx])")
+    ex.add_argument("model", type=Path, help="a model file (safe format or pickle)")
+    ex.add_argument("output", type=Path, help="the ONNX file to write")
+    ex.set_defaults(func=_export)
+
+
+def _add_serve(sub):
+    sv = sub.add_parser(
+        "serve", help="serve a model over HTTP with a drawing page (digitnet[serve])"
+    )
+    sv.add_argument("model", type=Path, help="a safe model file or an .onnx file")
+    sv.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    sv.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    sv.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=10.0,
+        help="largest request body in MB; larger ones get 413 (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow a pickled model (loading a pickle runs code from the file)",
+    )
+    sv.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default: %(default)s)",
+    )
+    sv.set_defaults(func=_serve)
+
+
 def build_parser():
     """The argparse parser of the ``digitnet`` command."""
     parser = argparse.ArgumentParser(
@@ -297,6 +363,8 @@ def build_parser():
     _add_train(sub)
     _add_evaluate(sub)
     _add_predict(sub)
+    _add_export(sub)
+    _add_serve(sub)
     return parser
 
 

@@ -1,8 +1,10 @@
 """Model files of the command line: the safe format, or pickles by name.
 
 ``digitnet train`` writes the safe format (:meth:`DigitClassifier.save`) unless
-the name ends in ``.joblib`` or ``.pkl``. ``evaluate`` and ``predict`` read
-either, recognised by content, and warn that loading a pickle runs code.
+the name ends in ``.joblib`` or ``.pkl``. ``evaluate``, ``predict`` and
+``export`` read either, recognised by content, and warn that loading a pickle
+runs code; ``serve`` also reads ONNX files (by their ``.onnx`` ending) and
+refuses pickles unless trusted.
 """
 
 import sys
@@ -40,12 +42,21 @@ def _looks_like_pickle(head):
     )
 
 
-def load_model_file(path):
-    """A DigitClassifier from a safe file or (with a warning) a pickle."""
+def load_model_file(path, *, trust_pickle=True):
+    """A DigitClassifier from a safe file or (with a warning) a pickle.
+
+    With ``trust_pickle=False`` a pickle is refused instead.
+    """
     with open(path, "rb") as f:
         head = f.read(_HEAD_BYTES)
     if not _looks_like_pickle(head):
         return load(path)
+    if not trust_pickle:
+        raise ValueError(
+            f"{path} is a pickle, and loading a pickle runs code from the file; "
+            "serve a safe model file (digitnet train's default) or an ONNX file, "
+            "or pass --trust-pickle for a pickle you made yourself."
+        )
     print(
         f"warning: {path} is a pickle; loading it runs code from the file. Load "
         "only pickles you made yourself (the safe format, the default of "
@@ -66,3 +77,12 @@ def load_model_file(path):
             f"{path} holds a {type(model).__name__}, not a DigitClassifier"
         )
     return model
+
+
+def load_served_model(path, *, trust_pickle=False):
+    """The model ``digitnet serve`` runs: ONNX by name (``.onnx``), else as above."""
+    if Path(path).suffix.lower() == ".onnx":
+        from .._onnx import OnnxModel
+
+        return OnnxModel(path)
+    return load_model_file(path, trust_pickle=trust_pickle)

@@ -10,8 +10,13 @@ digits geometry the digit fills a 32x32 frame whose 4x4 blocks are averaged
 into 0-16 values, the way those images were made.
 """
 
+import io
+import os
+
 import numpy as np
 from scipy import ndimage
+
+from .exceptions import BlankImageError
 
 IMAGES_HINT = "install the images extra: pip install 'digitnet[images]'"
 
@@ -75,26 +80,66 @@ def _flatten_alpha(img, Image):
     return Image.alpha_composite(background, rgba).convert("RGB")
 
 
-def read_image(path):
-    """Grayscale float image in [0, 1] from a PNG/JPEG/... file.
-
-    EXIF orientation is applied; images larger than :data:`MAX_SIDE` pixels
-    are reduced while they are decoded (bounded memory and time); transparent
-    canvases get a background that contrasts with their strokes; 16-bit files
-    keep their range.
-    """
-    Image, ImageOps = _pil()
-    with Image.open(path) as img:
-        img = _shrink(img)
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-            img = _flatten_alpha(img, Image)
-        gray = _gray_array(img)
+def _gray_from_pil(img, Image, ImageOps):
+    img = _shrink(img)
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        img = _flatten_alpha(img, Image)
+    gray = _gray_array(img)
     if max(gray.shape) > 2 * MAX_SIDE:  # 16-bit files are reduced here
         step = max(gray.shape) // MAX_SIDE
         gray = gray[: gray.shape[0] // step * step, : gray.shape[1] // step * step]
         gray = gray.reshape(gray.shape[0] // step, step, -1, step).mean(axis=(1, 3))
     return gray
+
+
+def read_image(source):
+    """Grayscale float image in [0, 1] from an image file, its bytes or a PIL image.
+
+    ``source`` is a path, a binary file object, ``bytes`` or a
+    ``PIL.Image.Image``. EXIF orientation is applied; images larger than
+    :data:`MAX_SIDE` pixels are reduced while they are decoded (bounded memory
+    and time); transparent canvases get a background that contrasts with their
+    strokes; 16-bit files keep their range.
+    """
+    Image, ImageOps = _pil()
+    if isinstance(source, Image.Image):
+        return _gray_from_pil(source, Image, ImageOps)
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    try:
+        img = Image.open(source)
+    except Image.UnidentifiedImageError as exc:
+        if isinstance(source, str | os.PathLike):  # Pillow's message names it
+            raise ValueError(str(exc)) from exc
+        raise ValueError(
+            "cannot identify image file: the data is not an image Pillow can read"
+        ) from exc
+    with img:
+        return _gray_from_pil(img, Image, ImageOps)
+
+
+def _gray_from_array(array):
+    """Grayscale [0, 1] image from a 2-D gray or 3-D RGB(A) array."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"image must hold numbers, not values of dtype {array.dtype}")
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        Image, _ = _pil()
+        if array.dtype.kind == "f":
+            array = np.clip(array * (255.0 if array.max() <= 1 else 1.0), 0, 255)
+        return read_image(Image.fromarray(array.astype(np.uint8)))
+    if array.ndim != 2:
+        raise ValueError(
+            "image must be a 2-D grayscale array or an (height, width, 3 or 4) "
+            f"colour array, not an array of shape {array.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError("image contains NaN or infinity")
+    if min(array.shape) < 2:
+        raise ValueError(f"image of shape {array.shape} is too small to hold a digit")
+    top = 1.0 if array.max() <= 1 else (65535.0 if array.max() > 255 else 255.0)
+    return np.clip(array.astype(np.float64) / top, 0, 1)
 
 
 def _ink_map(gray):
@@ -117,7 +162,7 @@ def _ink_map(gray):
     ink = np.clip(gray - background, 0, None)
     peak = np.percentile(ink, 99.5)
     if peak <= 0:
-        raise ValueError("the image holds no visible ink (it is blank)")
+        raise BlankImageError("the image holds no visible ink (it is blank)")
     return np.clip(ink / peak, 0, 1)
 
 
@@ -138,7 +183,7 @@ def _digit_crop(ink):
     mask = ink > max(_otsu(ink), 0.2)
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
-        raise ValueError("the image holds no visible ink (it is blank)")
+        raise BlankImageError("the image holds no visible ink (it is blank)")
     sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
     keep = np.flatnonzero(sizes >= 0.15 * sizes.max()) + 1
     mask = np.isin(labels, keep)
@@ -228,3 +273,69 @@ def image_to_features(gray, input_shape):
     if side == 8:
         return to_digits8(gray).ravel()
     return to_mnist(gray, side=side, box=round(side * 20 / 28)).ravel()
+
+
+def _check_shape(input_shape):
+    shape = getattr(input_shape, "input_shape_", input_shape)
+    try:
+        shape = tuple(int(v) for v in shape)
+    except (TypeError, ValueError):
+        shape = None
+    if shape is None or len(shape) != 3:
+        raise ValueError(
+            "input_shape must be (channels, height, width) or a fitted model, "
+            f"not {input_shape!r}"
+        )
+    return shape
+
+
+def preprocess_image(image, input_shape=(1, 28, 28)):
+    """Turn a photo, scan or drawing of one digit into a model's input row.
+
+    The same preprocessing as ``digitnet predict`` and ``digitnet serve``:
+    grayscale (EXIF orientation applied), either polarity made bright ink on
+    a dark background, uneven light and paper texture removed, specks and
+    margins dropped, strokes brought to MNIST's width, then the digit scaled
+    into a 20x20 box centred by its centre of mass in 28x28, as MNIST was
+    made (for 8x8 models: 0-16 block averages, as sklearn's digits were made).
+    Transparent canvas exports, 16-bit scans and large photos (reduced while
+    decoded) are handled.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, bytes, file object, PIL.Image.Image or ndarray
+        An image file (path, its bytes or an open binary file), a PIL image, a
+        2-D grayscale array (0-1 floats or 0-255 / 0-65535 integers) or an
+        ``(height, width, 3 or 4)`` colour array.
+    input_shape : tuple of int or fitted model, default=(1, 28, 28)
+        ``(1, side, side)`` of the model's samples, or the model itself (its
+        ``input_shape_`` is used).
+
+    Returns
+    -------
+    features : ndarray of shape (side * side,)
+        One row for ``model.predict``: 0-255 for MNIST-sized inputs, 0-16 for
+        8x8 ones.
+
+    Raises
+    ------
+    ValueError
+        If the image holds no visible ink, cannot be read as an image, or the
+        model does not take square grayscale images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import digitnet
+    >>> canvas = np.zeros((200, 200))
+    >>> canvas[40:160, 95:105] = 1.0  # a "1" drawn as a white bar on black
+    >>> row = digitnet.preprocess_image(canvas)
+    >>> row.shape, float(row.max())
+    ((784,), 255.0)
+    """
+    shape = _check_shape(input_shape)
+    if isinstance(image, np.ndarray):
+        gray = _gray_from_array(image)
+    else:
+        gray = read_image(image)
+    return image_to_features(gray, shape)

@@ -1,0 +1,271 @@
+"""The Starlette application of ``digitnet serve``.
+
+``POST /predict`` takes multipart/form-data with one or more ``file`` fields
+(images, preprocessed as by ``digitnet predict``) or a JSON body ``{"pixels":
+[[...], ...]}`` of raw pixel rows, and answers ``{"predictions": [{"label",
+"probability", "top3"}, ...]}``. An image or row without ink is answered
+``{"label": null, "no_ink": true, "message": ...}`` instead of a guess. Bodies
+over the size limit get 413; input the model cannot take gets 422 with the
+library's message; other content types 415. Inference runs in worker threads
+(one at a time: the model's own threads do the parallel work), so the event
+loop keeps accepting requests.
+"""
+
+import json
+import threading
+from importlib import resources
+
+import numpy as np
+
+from .._images import preprocess_image
+from .._version import __version__
+from ..exceptions import BlankImageError
+
+#: Largest request body accepted, in bytes (10 MB).
+DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
+_TOP = 3
+
+
+def _starlette():
+    try:
+        import starlette  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "digitnet serve needs Starlette and uvicorn; install the serve extra: "
+            "pip install 'digitnet[serve]'"
+        ) from exc
+
+
+def _plain(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+class Answerer:
+    """Predictions as JSON-ready dicts from a model with ``predict_proba``.
+
+    ``model`` is a :class:`~digitnet.DigitClassifier` or an
+    :class:`~digitnet.OnnxModel`; both have ``classes_``, ``input_shape_``
+    and ``n_features_in_``.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.classes = [_plain(c) for c in model.classes_]
+        self._lock = threading.Lock()
+
+    def describe(self, backend):
+        return {
+            "classes": self.classes,
+            "input_shape": list(self.model.input_shape_),
+            "n_features": int(self.model.n_features_in_),
+            "backend": backend,
+            "digitnet_version": __version__,
+        }
+
+    def _entry(self, proba):
+        order = np.argsort(-proba, kind="stable")[:_TOP]
+        return {
+            "label": self.classes[order[0]],
+            "probability": float(proba[order[0]]),
+            "top3": [[self.classes[i], float(proba[i])] for i in order],
+        }
+
+    def rows(self, rows):
+        """Answers for a 2-D array of pixel rows (rows without ink: no_ink)."""
+        with self._lock:
+            proba = np.asarray(self.model.predict_proba(rows), dtype=np.float64)
+        blank = rows.max(axis=1) == rows.min(axis=1) if rows.size else []
+        return [
+            _no_ink("the pixels hold no ink (all values are equal)")
+            if is_blank
+            else self._entry(p)
+            for p, is_blank in zip(proba, blank, strict=True)
+        ]
+
+    def images(self, images):
+        """Answers for ``[(name, bytes), ...]``; unreadable images: ValueError."""
+        features, answers = [], []
+        for name, data in images:
+            try:
+                features.append(preprocess_image(data, self.model.input_shape_))
+                answers.append(None)
+            except BlankImageError as exc:
+                answers.append(_no_ink(str(exc)))
+            except ValueError as exc:
+                raise ValueError(f"file {name!r}: {exc}") from exc
+        if features:
+            found = iter(self.rows(np.stack(features)))
+            answers = [a if a is not None else next(found) for a in answers]
+        return answers
+
+
+def _no_ink(message):
+    return {
+        "label": None,
+        "probability": None,
+        "top3": [],
+        "no_ink": True,
+        "message": message,
+    }
+
+
+def _rows_from_json(body):
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or "pixels" not in data:
+        raise ValueError('the JSON body must be an object {"pixels": [[...], ...]}')
+    pixels = data["pixels"]
+    if not isinstance(pixels, list) or not all(isinstance(r, list) for r in pixels):
+        raise ValueError('"pixels" must be a list of pixel rows (lists of numbers)')
+    if not pixels:
+        raise ValueError('"pixels" holds no rows')
+    try:
+        rows = np.array(pixels, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            '"pixels" must be rows of numbers, all of the same length'
+        ) from exc
+    if rows.ndim != 2:
+        raise ValueError('"pixels" must be rows of numbers, all of the same length')
+    return rows
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request, limit):
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _images_from_form(request, body, limit):
+    from starlette.requests import Request
+
+    async def replay():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(
+        max_files=1000, max_fields=1000, max_part_size=limit
+    )
+    try:
+        files = [f for f in form.getlist("file") if hasattr(f, "read")]
+        if not files:
+            raise ValueError("the form holds no 'file' field with an image")
+        return [(f.filename or "file", await f.read()) for f in files]
+    finally:
+        await form.close()
+
+
+def _error(status, message):
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _predict_endpoint(answerer, limit):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.responses import JSONResponse
+
+    async def predict(request):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in ("multipart/form-data", "application/json"):
+            return _error(
+                415,
+                "POST /predict takes multipart/form-data with 'file' fields or "
+                f"application/json with pixel rows, not {kind or 'no content type'}",
+            )
+        try:
+            body = await _read_body(request, limit)
+        except _TooLarge:
+            return _error(413, f"the request body is over the limit of {limit} bytes")
+        try:
+            if kind == "application/json":
+                answers = await run_in_threadpool(answerer.rows, _rows_from_json(body))
+            else:
+                images = await _images_from_form(request, body, limit)
+                answers = await run_in_threadpool(answerer.images, images)
+        except ValueError as exc:
+            return _error(422, str(exc))
+        except HTTPException as exc:  # a malformed multipart body
+            return _error(exc.status_code, str(exc.detail))
+        return JSONResponse({"predictions": answers})
+
+    return predict
+
+
+def create_app(model, *, backend=None, max_upload_bytes=DEFAULT_MAX_UPLOAD):
+    """The ASGI application serving ``model``; run it with uvicorn.
+
+    Parameters
+    ----------
+    model : DigitClassifier or OnnxModel
+        A fitted model (``predict_proba``, ``classes_``, ``input_shape_``).
+    backend : str, default=None
+        Name reported by ``GET /model``; by default ``"onnx"`` for an
+        :class:`~digitnet.OnnxModel` and ``"torch"`` otherwise.
+    max_upload_bytes : int, default=10 MB
+        Largest request body; larger ones are answered 413.
+
+    Returns
+    -------
+    app : starlette.applications.Starlette
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from starlette.testclient import TestClient
+    >>> import digitnet
+    >>> from digitnet.serve import create_app
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = digitnet.DigitClassifier(max_iter=2, random_state=0).fit(X, y)
+    >>> client = TestClient(create_app(clf))
+    >>> answer = client.post("/predict", json={"pixels": X[:2].tolist()}).json()
+    >>> [p["label"] for p in answer["predictions"]] == clf.predict(X[:2]).tolist()
+    True
+    """
+    _starlette()
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Route
+
+    from .._onnx import OnnxModel
+
+    if backend is None:
+        backend = "onnx" if isinstance(model, OnnxModel) else "torch"
+    answerer = Answerer(model)
+    page = resources.files(__package__).joinpath("page.html").read_text("utf-8")
+    description = answerer.describe(backend)
+
+    async def index(request):
+        return HTMLResponse(page)
+
+    async def health(request):
+        return JSONResponse({"status": "ok"})
+
+    async def describe(request):
+        return JSONResponse(description)
+
+    async def server_error(request, exc):
+        return _error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    routes = [
+        Route("/", index),
+        Route("/health", health),
+        Route("/model", describe),
+        Route(
+            "/predict", _predict_endpoint(answerer, max_upload_bytes), methods=["POST"]
+        ),
+    ]
+    return Starlette(routes=routes, exception_handlers={Exception: server_error})

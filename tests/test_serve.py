@@ -1,0 +1,230 @@
+"""digitnet serve: the HTTP API, with the torch and the ONNX backend."""
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from starlette.testclient import TestClient
+
+import digitnet
+from digitnet import DigitClassifier, OnnxModel
+from digitnet.cli import main
+from digitnet.cli._model_files import load_served_model
+from digitnet.serve import create_app
+
+LIMIT = 200_000
+
+
+@pytest.fixture(scope="module")
+def model(digits):
+    X_train, _, y_train, _ = digits
+    return DigitClassifier(max_iter=5, random_state=0).fit(X_train, y_train)
+
+
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def served(request, model, tmp_path_factory):
+    """``(client, model as served)`` for each backend."""
+    if request.param == "onnx":
+        path = tmp_path_factory.mktemp("serve") / "digits.onnx"
+        model.to_onnx(path)
+        backend_model = OnnxModel(path)
+    else:
+        backend_model = model
+    with TestClient(create_app(backend_model, max_upload_bytes=LIMIT)) as client:
+        yield client, backend_model, request.param
+
+
+def _png(draw=None, size=(200, 200), background=0):
+    image = Image.new("L", size, background)
+    if draw is not None:
+        draw(ImageDraw.Draw(image))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _zero(pen):
+    pen.ellipse([55, 30, 145, 170], outline=255, width=14)
+
+
+def test_health_and_model_description(served):
+    client, _, backend = served
+    assert client.get("/health").json() == {"status": "ok"}
+    description = client.get("/model").json()
+    assert description == {
+        "classes": list(range(10)),
+        "input_shape": [1, 8, 8],
+        "n_features": 64,
+        "backend": backend,
+        "digitnet_version": digitnet.__version__,
+    }
+
+
+def test_pixel_rows_get_the_models_predictions(served, digits):
+    client, backend_model, _ = served
+    X_test = digits[1][:20]
+    response = client.post("/predict", json={"pixels": X_test.tolist()})
+    assert response.status_code == 200
+    answers = response.json()["predictions"]
+    proba = backend_model.predict_proba(X_test)
+    assert [a["label"] for a in answers] == backend_model.predict(X_test).tolist()
+    for answer, p in zip(answers, proba, strict=True):
+        assert answer["probability"] == pytest.approx(p.max(), abs=1e-6)
+        assert [label for label, _ in answer["top3"]] == np.argsort(-p)[:3].tolist()
+        assert answer["top3"][0][1] >= answer["top3"][1][1] >= answer["top3"][2][1]
+
+
+def test_uploaded_images_are_preprocessed_like_predict(served):
+    client, backend_model, _ = served
+    files = [
+        ("file", ("zero.png", _png(_zero), "image/png")),
+        ("file", ("blank.png", _png(), "image/png")),
+        ("file", ("zero-on-paper.png", _png(_zero_dark, background=255), "image/png")),
+    ]
+    answers = client.post("/predict", files=files).json()["predictions"]
+    expected = backend_model.predict_proba(
+        np.stack([digitnet.preprocess_image(_png(_zero), (1, 8, 8))])
+    )[0]
+    assert answers[0]["label"] == int(np.argmax(expected))
+    assert answers[0]["probability"] == pytest.approx(expected.max(), abs=1e-6)
+    assert answers[1] == {
+        "label": None,
+        "probability": None,
+        "top3": [],
+        "no_ink": True,
+        "message": "the image holds no visible ink (it is blank)",
+    }
+    assert answers[2]["label"] == answers[0]["label"]  # either polarity
+
+
+def _zero_dark(pen):
+    pen.ellipse([55, 30, 145, 170], outline=0, width=14)
+
+
+def test_a_blank_pixel_row_is_no_ink_not_a_guess(served, digits):
+    client, _, _ = served
+    rows = [[0.0] * 64, digits[1][0].tolist()]
+    answers = client.post("/predict", json={"pixels": rows}).json()["predictions"]
+    assert answers[0]["no_ink"] is True
+    assert answers[0]["label"] is None
+    assert answers[1]["label"] is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"pixels": [[1.0, 2.0]]}, "2 features|rows of 64 pixels"),
+        ({"pixels": [[1.0] * 64, [1.0] * 63]}, "all of the same length"),
+        ({"pixels": [["a"] * 64]}, "rows of numbers"),
+        ({"pixels": []}, "holds no rows"),
+        ({"rows": [[0] * 64]}, r'must be an object \{"pixels"'),
+        ([1, 2, 3], r'must be an object \{"pixels"'),
+    ],
+    ids=["width", "ragged", "strings", "empty", "no-key", "not-object"],
+)
+def test_bad_json_is_422_with_the_reason(served, body, message):
+    client, _, _ = served
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]
+    assert re.search(message, response.json()["error"])
+
+
+def test_nan_pixels_and_broken_json_are_422(served):
+    client, _, _ = served
+    headers = {"content-type": "application/json"}
+    nan = b'{"pixels": [[NaN' + b", 0" * 63 + b"]]}"
+    response = client.post("/predict", content=nan, headers=headers)
+    assert response.status_code == 422
+    assert "NaN" in response.json()["error"]
+    response = client.post("/predict", content=b'{"pixels": [[1, 2', headers=headers)
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["error"]
+
+
+def test_a_file_that_is_not_an_image_is_422_naming_it(served):
+    client, _, _ = served
+    files = [("file", ("notes.txt", b"hello", "text/plain"))]
+    response = client.post("/predict", files=files)
+    assert response.status_code == 422
+    assert "file 'notes.txt': cannot identify image file" in response.json()["error"]
+    response = client.post("/predict", files=[("other", ("a.png", _png(_zero)))])
+    assert response.status_code == 422
+    assert "no 'file' field" in response.json()["error"]
+
+
+def test_bodies_over_the_limit_are_413(served):
+    client, _, _ = served
+    big = b"\0" * (LIMIT + 1)
+    response = client.post("/predict", files=[("file", ("big.png", big, "image/png"))])
+    assert response.status_code == 413
+    assert str(LIMIT) in response.json()["error"]
+
+    def chunks():  # no Content-Length: counted while it streams
+        for _ in range(LIMIT // 1000 + 2):
+            yield b"x" * 1000
+
+    response = client.post(
+        "/predict", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_other_content_types_are_415_and_the_server_goes_on(served, digits):
+    client, _, _ = served
+    response = client.post(
+        "/predict", content=b"7", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["error"]
+    assert client.get("/predict").status_code == 405
+    ok = client.post("/predict", json={"pixels": digits[1][:1].tolist()})
+    assert ok.status_code == 200
+
+
+def test_the_drawing_page_is_served(served):
+    client, _, _ = served
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<canvas id="canvas"' in page.text
+    assert "pointermove" in page.text
+    assert "http://" not in page.text  # no CDN: everything is in the page
+
+
+def test_string_labels_are_served(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    names = np.array(list("abcdefghij"))
+    model = DigitClassifier(max_iter=2, random_state=0).fit(X_train, names[y_train])
+    with TestClient(create_app(model)) as client:
+        answers = client.post("/predict", json={"pixels": X_test[:5].tolist()}).json()
+    assert [a["label"] for a in answers["predictions"]] == model.predict(
+        X_test[:5]
+    ).tolist()
+    assert client.get("/model").json()["classes"] == list("abcdefghij")
+
+
+def test_serve_loads_safe_and_onnx_files_and_refuses_pickles(model, tmp_path):
+    import joblib
+
+    model.save(tmp_path / "m.dnet")
+    model.to_onnx(tmp_path / "m.onnx")
+    joblib.dump(model, tmp_path / "m.joblib")
+    assert isinstance(load_served_model(tmp_path / "m.dnet"), DigitClassifier)
+    assert isinstance(load_served_model(tmp_path / "m.onnx"), OnnxModel)
+    with pytest.raises(ValueError, match=r"is a pickle.*--trust-pickle"):
+        load_served_model(tmp_path / "m.joblib")
+    trusted = load_served_model(tmp_path / "m.joblib", trust_pickle=True)
+    assert isinstance(trusted, DigitClassifier)
+
+
+def test_serve_command_refuses_a_pickle_before_it_listens(model, tmp_path, capsys):
+    import joblib
+
+    joblib.dump(model, tmp_path / "m.joblib")
+    assert main(["serve", str(tmp_path / "m.joblib"), "--port", "1"]) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "m.joblib"), "--max-upload-mb", "0"]) == 2
+    assert "--max-upload-mb must be positive" in capsys.readouterr().err
