@@ -29,6 +29,7 @@ from sklearn.svm import SVC
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _baselines import PlainLoop, VanillaSkorch
+from _doc import write_section
 from epoch_overhead import environment, measure, whole_fit_table
 from memory_format import layout_table
 
@@ -270,7 +271,7 @@ alternating rounds, medians; the modules default to channels-last.
 
 {layouts}
 """
-    args.output.write_text(text)
+    write_section("training", text, args.output)
     print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -107,16 +107,23 @@ def read_image(source):
         return _gray_from_pil(source, Image, ImageOps)
     if isinstance(source, bytes | bytearray):
         source = io.BytesIO(source)
+    named = isinstance(source, str | os.PathLike)
     try:
         img = Image.open(source)
     except Image.UnidentifiedImageError as exc:
-        if isinstance(source, str | os.PathLike):  # Pillow's message names it
+        if named:  # Pillow's message names the file
             raise ValueError(str(exc)) from exc
         raise ValueError(
             "cannot identify image file: the data is not an image Pillow can read"
         ) from exc
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{source if named else 'the image'}: {exc}") from exc
     with img:
-        return _gray_from_pil(img, Image, ImageOps)
+        try:
+            return _gray_from_pil(img, Image, ImageOps)
+        except (OSError, Image.DecompressionBombError) as exc:  # truncated, bombs
+            what = source if named else "the data"
+            raise ValueError(f"{what} could not be decoded as an image: {exc}") from exc
 
 
 def _gray_from_array(array):

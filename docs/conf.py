@@ -34,7 +34,7 @@ autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 html_theme = "alabaster"
-html_static_path = []
+html_static_path = ["_static"]
 templates_path = ["_templates"]
 
 # Intersphinx needs the network; offline builds (CI) skip it and keep the

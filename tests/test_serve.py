@@ -155,6 +155,19 @@ def test_a_file_that_is_not_an_image_is_422_naming_it(served):
     assert "no 'file' field" in response.json()["error"]
 
 
+def test_broken_and_oversized_images_are_422(served, monkeypatch):
+    client, _, _ = served
+    truncated = _png(_zero)[:200]
+    response = client.post("/predict", files=[("file", ("cut.png", truncated))])
+    assert response.status_code == 422
+    assert "file 'cut.png'" in response.json()["error"]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 200x200 is a "bomb"
+    response = client.post("/predict", files=[("file", ("bomb.png", _png(_zero)))])
+    assert response.status_code == 422
+    assert "decompression bomb" in response.json()["error"]
+    assert client.get("/health").status_code == 200
+
+
 def test_bodies_over_the_limit_are_413(served):
     client, _, _ = served
     big = b"\0" * (LIMIT + 1)
