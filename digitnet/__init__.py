@@ -10,6 +10,7 @@ from ._modules import CNN, MLP, Dropout, LeNet5
 from ._onnx import OnnxModel
 from ._persistence import load
 from ._presets import PRESETS
+from ._reading import DigitRead, Reading, read_digits
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
 
@@ -18,12 +19,15 @@ __all__ = [
     "MLP",
     "PRESETS",
     "DigitClassifier",
+    "DigitRead",
     "Dropout",
     "InconsistentVersionWarning",
     "LeNet5",
     "OnnxModel",
+    "Reading",
     "TrainingInterruptedWarning",
     "__version__",
     "load",
     "preprocess_image",
+    "read_digits",
 ]

@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import itertools
 
 import numpy as np
 import pytest
@@ -298,3 +299,45 @@ def test_load_digits_in_the_same_conventions():
     X, y = load_digits(return_X_y=True)
     assert X.shape == (1797, 64)
     assert y.dtype == np.int64
+
+
+# ----------------------------------------------------------------- make_numbers
+
+
+def test_make_numbers_composes_digits_with_the_requested_geometry():
+    from sklearn.datasets import load_digits as sk_digits
+
+    from digitnet.datasets import make_numbers
+
+    X, y = sk_digits(return_X_y=True)
+    images = X.reshape(-1, 8, 8)
+    numbers, texts, boxes = make_numbers(
+        images, y, n_numbers=20, n_digits=(2, 4), gap=(0.2, 0.2), random_state=0
+    )
+    again, _, _ = make_numbers(
+        images, y, n_numbers=20, n_digits=(2, 4), gap=(0.2, 0.2), random_state=0
+    )
+    assert all((a == b).all() for a, b in zip(numbers, again, strict=True))
+    for number, text, box in zip(numbers, texts, boxes, strict=True):
+        assert 2 <= len(text) <= 4
+        assert len(box) == len(text)
+        assert number.dtype == np.uint8
+        gaps = [b[0] - a[2] for a, b in itertools.pairwise(box)]
+        assert gaps == [8] * len(gaps)  # 0.2 of 40 px
+    _touching, _, boxes = make_numbers(
+        images, y, n_numbers=5, gap=(-0.1, -0.1), random_state=0
+    )
+    assert all(b[0] < a[2] for box in boxes for a, b in itertools.pairwise(box))
+    inverted, _, _ = make_numbers(images, y, n_numbers=3, invert=True, random_state=0)
+    assert all(np.median(n) == 255 for n in inverted)
+
+
+def test_make_numbers_rejects_bad_arguments():
+    from digitnet.datasets import make_numbers
+
+    with pytest.raises(ValueError, match="images must be"):
+        make_numbers(np.zeros((3, 8)), [1, 2, 3])
+    with pytest.raises(ValueError, match="gap must be a"):
+        make_numbers(np.ones((3, 8, 8)), [1, 2, 3], gap=(0.5, 0.1))
+    with pytest.raises(ValueError, match="n_numbers"):
+        make_numbers(np.ones((3, 8, 8)), [1, 2, 3], n_numbers=0)

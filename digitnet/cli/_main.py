@@ -1,4 +1,4 @@
-"""The ``digitnet`` command: train, evaluate and predict from the shell.
+"""The ``digitnet`` command: train, evaluate, predict, read, export and serve.
 
 A thin layer over the public API: :class:`~digitnet.DigitClassifier`,
 :mod:`digitnet.datasets` and joblib.
@@ -22,6 +22,7 @@ from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
 from ._model_files import load_model_file, load_served_model, save_model_file
+from ._read import add_read
 from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
@@ -363,6 +364,7 @@ def build_parser():
     _add_train(sub)
     _add_evaluate(sub)
     _add_predict(sub)
+    add_read(sub)
     _add_export(sub)
     _add_serve(sub)
     return parser

@@ -1,0 +1,209 @@
+"""Reading a line of handwritten digits: segmentation, then the digit model.
+
+:func:`read_digits` segments the image (:mod:`digitnet._segment`), turns each
+piece into model input with the same MNIST-style preprocessing as
+``digitnet predict``, and where a piece may hold several touching digits,
+keeps the cut whose pieces the model reads with the highest summed
+log-probability.
+"""
+
+import itertools
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from scipy import ndimage
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+
+from ._images import check_shape, crop_to_features, load_gray
+from ._segment import cut_options, segment
+
+
+def _plain(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+@dataclass(frozen=True)
+class DigitRead:
+    """One digit of a :class:`Reading`.
+
+    ``box`` is ``(left, top, right, bottom)`` in the image's pixels;
+    ``flagged`` is True when ``probability`` is below the reading's
+    ``min_confidence``.
+    """
+
+    label: object
+    probability: float
+    top3: list
+    box: tuple
+    flagged: bool
+
+    def to_dict(self):
+        """JSON-ready dict."""
+        return {
+            "label": self.label,
+            "probability": self.probability,
+            "top3": [list(pair) for pair in self.top3],
+            "box": list(self.box),
+            "flagged": self.flagged,
+        }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The digits read from one image, left to right.
+
+    Attributes
+    ----------
+    digits : tuple of DigitRead
+        Label, probability, top-3, box and flag of each digit.
+    text : str
+        The labels joined, e.g. ``"4097"``.
+    flagged : tuple of int
+        Positions of the digits below ``min_confidence``, for a person to check.
+    """
+
+    digits: tuple
+
+    @property
+    def text(self):
+        return "".join(str(d.label) for d in self.digits)
+
+    @property
+    def flagged(self):
+        return tuple(i for i, d in enumerate(self.digits) if d.flagged)
+
+    def marked(self, mark="?"):
+        """``text`` with each flagged digit replaced by ``mark`` (``"40?7"``)."""
+        return "".join(mark if d.flagged else str(d.label) for d in self.digits)
+
+    def to_dict(self):
+        """JSON-ready dict: ``text`` and ``digits``."""
+        return {"text": self.text, "digits": [d.to_dict() for d in self.digits]}
+
+
+def _features(page, part, shape):
+    """Model input of one piece: its ink, masked to the piece's own pixels."""
+    keep = ndimage.binary_dilation(part.mask, iterations=2)
+    window = page.ink[part.rows, part.cols]
+    region = np.zeros_like(window, dtype=bool)
+    region[: keep.shape[0], : keep.shape[1]] = keep[
+        : window.shape[0], : window.shape[1]
+    ]
+    return crop_to_features(np.where(region, window, 0.0), part.mask, shape)
+
+
+def _pieces(group, cuts):
+    edges = [0, *cuts, group.width]
+    parts = [group.part(a, b) for a, b in itertools.pairwise(edges)]
+    return [p for p in parts if p is not None]
+
+
+def _score(proba):
+    """Log-probability that every piece is read right: the sum of their logs."""
+    return float(np.sum(np.log(np.maximum(proba.max(axis=1), 1e-12))))
+
+
+def _best_pieces(model, page, group, shape):
+    """The pieces of ``group`` and their probabilities, for the best cut.
+
+    Each way of cutting is scored by the log-probability that the model reads
+    every piece right; as each piece costs its own log-probability, a cut is
+    made only when the pieces are read far more confidently than the whole.
+    """
+    options = [_pieces(group, cuts) for cuts in cut_options(group, page.height)]
+    options = [o for o in options if o] or [[group]]
+    flat = [p for option in options for p in option]
+    proba = np.asarray(
+        model.predict_proba(np.stack([_features(page, p, shape) for p in flat]))
+    )
+    best, best_score, start = None, -np.inf, 0
+    for option in options:
+        p = proba[start : start + len(option)]
+        start += len(option)
+        score = _score(p)
+        if score > best_score:
+            best, best_score = (option, p), score
+    return best
+
+
+@validate_params(
+    {
+        "model": [HasMethods(["predict_proba"])],
+        "image": "no_validation",
+        "min_confidence": [Interval(Real, 0, 1, closed="both"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def read_digits(model, image, *, min_confidence=None):
+    """Read a line of handwritten digits: a postcode, an amount, a meter reading.
+
+    The image is segmented into digits (either polarity; uneven light, specks,
+    ruled lines and underlines ignored; strokes of one digit that are broken
+    apart, such as the bar of a 5, kept together; touching digits cut where
+    the model reads the pieces best), and each digit goes through the
+    preprocessing of :func:`preprocess_image` and ``model``.
+
+    Parameters
+    ----------
+    model : DigitClassifier or OnnxModel
+        A fitted digit model taking square grayscale images (``input_shape_``).
+    image : str, os.PathLike, bytes, file object, PIL.Image.Image or ndarray
+        The image, as for :func:`preprocess_image`.
+    min_confidence : float in [0, 1], default=None
+        Digits read with a lower probability are flagged for review.
+
+    Returns
+    -------
+    reading : Reading
+        ``reading.text`` (e.g. ``"4097"``), ``reading.digits`` (label,
+        probability, top-3, box, flagged) and ``reading.flagged``.
+
+    Raises
+    ------
+    digitnet.exceptions.BlankImageError
+        If the image holds no digit-sized ink.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> import digitnet
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = digitnet.DigitClassifier(random_state=0).fit(X, y)
+    >>> line = np.zeros((40, 120))  # three digits side by side, with gaps
+    >>> for i, k in enumerate([0, 1, 7]):
+    ...     digit = X[y == k][0].reshape(8, 8) / 16
+    ...     line[4:36, 8 + 38 * i : 40 + 38 * i] = np.kron(digit, np.ones((4, 4)))
+    >>> digitnet.read_digits(clf, line).text
+    '017'
+    """
+    shape = check_shape(model)
+    gray, scale = load_gray(image, with_scale=True)
+    page = segment(gray)
+    digits = []
+    for group in sorted(page.groups, key=lambda g: g.cols.start):
+        pieces, proba = _best_pieces(model, page, group, shape)
+        for part, p in zip(pieces, proba, strict=True):
+            order = np.argsort(-p, kind="stable")[:3]
+            box = tuple(
+                round(v * scale)
+                for v in (
+                    part.cols.start,
+                    part.rows.start,
+                    part.cols.stop,
+                    part.rows.stop,
+                )
+            )
+            best = float(p[order[0]])
+            digits.append(
+                DigitRead(
+                    label=_plain(model.classes_[order[0]]),
+                    probability=best,
+                    top3=[(_plain(model.classes_[i]), float(p[i])) for i in order],
+                    box=box,
+                    flagged=min_confidence is not None and best < min_confidence,
+                )
+            )
+    digits.sort(key=lambda d: d.box[0])
+    return Reading(tuple(digits))
