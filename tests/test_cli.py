@@ -148,6 +148,31 @@ def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, caps
     assert "missing.jpg: error:" in captured.err
 
 
+def test_predict_marks_answers_below_min_confidence(digits_run, tmp_path, capsys):
+    _, _, model = digits_run
+    image = render(
+        load_digits().images[0],
+        size=64,
+        canvas=100,
+        offset=(10, 10),
+        dark_ink=True,
+        rng=np.random.RandomState(0),
+    )
+    path = save(image, tmp_path / "zero.png")
+    assert main(["predict", str(model), str(path), "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)[0]["probability"]
+    above = min(1.0, p + 1e-6)
+    for threshold, flagged in [(p / 2, False), (above, p < above)]:
+        args = ["predict", str(model), str(path), "--min-confidence", str(threshold)]
+        assert main([*args, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["flagged"] is flagged
+        assert main(args) == 0
+        assert ("uncertain" in capsys.readouterr().out) is flagged
+    with pytest.raises(SystemExit):
+        main(["predict", str(model), str(path), "--min-confidence", "-1"])
+    assert "expected a probability in [0, 1]" in capsys.readouterr().err
+
+
 def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
     from digitnet.datasets import _mnist
 

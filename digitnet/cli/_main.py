@@ -22,7 +22,7 @@ from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
 from ._model_files import load_model_file, load_served_model, save_model_file
-from ._read import add_read
+from ._read import add_read, probability
 from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
@@ -189,11 +189,14 @@ def _predict(args):
         best = int(proba.argmax())
         label = model.classes_[best]
         label = label.item() if isinstance(label, np.generic) else label
-        results.append(
-            {"file": str(path), "label": label, "probability": float(proba[best])}
-        )
+        flagged = args.min_confidence is not None and proba[best] < args.min_confidence
+        result = {"file": str(path), "label": label, "probability": float(proba[best])}
+        if args.min_confidence is not None:
+            result["flagged"] = bool(flagged)
+        results.append(result)
         if not args.json:
-            print(f"{path}: {label} (p={proba[best]:.3f})")
+            doubt = f"  uncertain (below {args.min_confidence:g})" if flagged else ""
+            print(f"{path}: {label} (p={proba[best]:.3f}){doubt}")
     if args.json:
         print(json.dumps(results, indent=2))
     return status
@@ -314,6 +317,13 @@ def _add_predict(sub):
     pr.add_argument("model", type=Path)
     pr.add_argument("images", type=Path, nargs="+")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
+    pr.add_argument(
+        "--min-confidence",
+        type=probability,
+        default=None,
+        metavar="P",
+        help="mark answers with a lower probability as uncertain ('flagged' in JSON)",
+    )
     pr.set_defaults(func=_predict)
 
 

@@ -78,7 +78,8 @@ def run_read(args):
     return status
 
 
-def _probability(text):
+def probability(text):
+    """argparse type: a float in [0, 1]."""
     try:
         value = float(text)
     except ValueError:
@@ -97,7 +98,7 @@ def add_read(sub):
     rd.add_argument("images", type=Path, nargs="+")
     rd.add_argument(
         "--min-confidence",
-        type=_probability,
+        type=probability,
         default=None,
         metavar="P",
         help="mark digits read with a lower probability with '?' (e.g. 40?7)",
