@@ -30,6 +30,14 @@ class DigitRead:
     ``box`` is ``(left, top, right, bottom)`` in the image's pixels;
     ``flagged`` is True when ``probability`` is below the reading's
     ``min_confidence``.
+
+    Examples
+    --------
+    >>> from digitnet import DigitRead
+    >>> digit = DigitRead(7, 0.52, [(7, 0.52), (1, 0.40), (9, 0.05)],
+    ...                   (10, 4, 30, 44), True)
+    >>> digit.to_dict()["top3"][1]
+    [1, 0.4]
     """
 
     label: object
@@ -61,6 +69,15 @@ class Reading:
         The labels joined, e.g. ``"4097"``.
     flagged : tuple of int
         Positions of the digits below ``min_confidence``, for a person to check.
+
+    Examples
+    --------
+    >>> from digitnet import DigitRead, Reading
+    >>> sure = DigitRead(4, 0.99, [(4, 0.99)], (0, 0, 20, 40), False)
+    >>> unsure = DigitRead(9, 0.52, [(9, 0.52), (4, 0.41)], (24, 0, 44, 40), True)
+    >>> reading = Reading((sure, unsure))
+    >>> reading.text, reading.marked(), reading.flagged
+    ('49', '4?', (1,))
     """
 
     digits: tuple

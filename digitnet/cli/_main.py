@@ -5,7 +5,6 @@ A thin layer over the public API: :class:`~digitnet.DigitClassifier`,
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -22,6 +21,7 @@ from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
 from ._model_files import load_model_file, load_served_model, save_model_file
+from ._per_file import run_per_file
 from ._read import add_read, probability
 from ._reports import evaluate, write_report
 
@@ -173,33 +173,22 @@ def _evaluate(args):
 
 def _predict(args):
     model = load_model_file(args.model)
-    status = 0
-    results = []
-    for path in args.images:
-        try:
-            features = preprocess_image(path, model.input_shape_)
-        except ImportError:
-            raise
-        except Exception as exc:  # one unreadable file must not stop the others
-            status = 1
-            results.append({"file": str(path), "error": str(exc)})
-            print(f"{path}: error: {exc}", file=sys.stderr)
-            continue
+    threshold = args.min_confidence
+
+    def classify(path):
+        features = preprocess_image(path, model.input_shape_)
         proba = model.predict_proba(features[None])[0]
         best = int(proba.argmax())
         label = model.classes_[best]
         label = label.item() if isinstance(label, np.generic) else label
-        flagged = args.min_confidence is not None and proba[best] < args.min_confidence
-        result = {"file": str(path), "label": label, "probability": float(proba[best])}
-        if args.min_confidence is not None:
-            result["flagged"] = bool(flagged)
-        results.append(result)
-        if not args.json:
-            doubt = f"  uncertain (below {args.min_confidence:g})" if flagged else ""
-            print(f"{path}: {label} (p={proba[best]:.3f}){doubt}")
-    if args.json:
-        print(json.dumps(results, indent=2))
-    return status
+        result = {"label": label, "probability": float(proba[best])}
+        doubt = ""
+        if threshold is not None:
+            result["flagged"] = bool(proba[best] < threshold)
+            doubt = f"  uncertain (below {threshold:g})" if result["flagged"] else ""
+        return result, f"{path}: {label} (p={proba[best]:.3f}){doubt}"
+
+    return run_per_file(args.images, classify, as_json=args.json)
 
 
 def _export(args):

@@ -1,13 +1,12 @@
 """``digitnet read``: the numbers in image files, with uncertain digits marked."""
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 from .._files import atomic_write, check_writable
 from .._reading import read_digits
 from ._model_files import load_model_file
+from ._per_file import run_per_file
 
 #: Longest side of a debug picture.
 _DEBUG_SIDE = 1600
@@ -39,43 +38,27 @@ def debug_picture(path, reading, out):
     atomic_write(out, lambda f: picture.save(f, format="PNG"))
 
 
-def _read_one(model, path, args):
-    reading = read_digits(model, path, min_confidence=args.min_confidence)
-    if args.debug_dir is not None:
-        debug_picture(path, reading, args.debug_dir / f"{Path(path).stem}-read.png")
-    return reading
-
-
 def run_read(args):
     """The ``read`` subcommand: exit status 1 when some file could not be read."""
     model = load_model_file(args.model)
     if args.debug_dir is not None:
         check_writable(args.debug_dir, folder=True)
         args.debug_dir.mkdir(parents=True, exist_ok=True)
-    status, results = 0, []
-    for path in args.images:
-        try:
-            reading = _read_one(model, path, args)
-        except ImportError:
-            raise
-        except Exception as exc:  # one unreadable file must not stop the others
-            status = 1
-            results.append({"file": str(path), "error": str(exc)})
-            print(f"{path}: error: {exc}", file=sys.stderr)
-            continue
-        results.append({"file": str(path), **reading.to_dict()})
-        if not args.json:
-            doubt = ", ".join(
-                f"digit {i + 1}: {reading.digits[i].label} "
-                f"(p={reading.digits[i].probability:.2f})"
-                for i in reading.flagged
-            )
-            print(
-                f"{path}: {reading.marked()}" + (f"  [check {doubt}]" if doubt else "")
-            )
-    if args.json:
-        print(json.dumps(results, indent=2))
-    return status
+
+    def read(path):
+        reading = read_digits(model, path, min_confidence=args.min_confidence)
+        if args.debug_dir is not None:
+            out = args.debug_dir / f"{Path(path).stem}-read.png"
+            debug_picture(path, reading, out)
+        doubt = ", ".join(
+            f"digit {i + 1}: {reading.digits[i].label} "
+            f"(p={reading.digits[i].probability:.2f})"
+            for i in reading.flagged
+        )
+        note = f"  [check {doubt}]" if doubt else ""
+        return reading.to_dict(), f"{path}: {reading.marked()}{note}"
+
+    return run_per_file(args.images, read, as_json=args.json)
 
 
 def probability(text):

@@ -1,0 +1,30 @@
+"""Commands that handle image files one by one (``predict``, ``read``)."""
+
+import json
+import sys
+
+
+def run_per_file(paths, handle, *, as_json):
+    """Call ``handle(path)`` for each file; one file's error does not stop the rest.
+
+    ``handle`` returns ``(result, line)``: a JSON-ready dict and the line to
+    print. Errors are printed to stderr (and listed in the JSON as
+    ``{"file", "error"}``); the status is 1 when some file failed, else 0.
+    """
+    status, results = 0, []
+    for path in paths:
+        try:
+            result, line = handle(path)
+        except ImportError:  # a missing extra concerns every file
+            raise
+        except Exception as exc:  # one unreadable file must not stop the others
+            status = 1
+            results.append({"file": str(path), "error": str(exc)})
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            continue
+        results.append({"file": str(path), **result})
+        if not as_json:
+            print(line)
+    if as_json:
+        print(json.dumps(results, indent=2))
+    return status
