@@ -52,7 +52,7 @@ CONDITIONS = {
 
 def default_model(path):
     if path is not None:
-        return digitnet.load(path), f"`{path}`"
+        return digitnet.load(path), f"`{path.name}`, given with `--model`"
     folder = Path(tempfile.mkdtemp())
     print("training the default MNIST model (digitnet train)", file=sys.stderr)
     subprocess.run(
