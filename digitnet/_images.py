@@ -223,7 +223,8 @@ def _normalise_stroke(digit, mask):
     strokes that are already near it (or thick marker, which the resampling
     to 20x20 thins anyway) costs accuracy. Measured with the fast preset on
     1,000 MNIST test digits put through this preprocessing: 98.9% with this
-    rule, 88.6% when every stroke was brought to the target width.
+    rule, 88.6% when every stroke was brought to the target width
+    (``benchmarks/stroke_rule.py``).
     """
     side = max(digit.shape)
     target = _STROKE_FRACTION * side

@@ -174,15 +174,22 @@ def export_onnx(est, path):
     atomic_write(path, lambda f: f.write(data))
 
 
-def _classes_from_meta(meta, path):
+def _read_meta(meta, path):
+    """``(classes, input_shape, n_features, range)`` from digitnet's metadata."""
     try:
         spec = json.loads(meta["digitnet.classes"])
-        return np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+        classes = np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+        shape = tuple(int(v) for v in json.loads(meta["digitnet.input_shape"]))
+        n_features = int(meta["digitnet.n_features_in"])
+        value_range = json.loads(meta.get("digitnet.range", "null"))
+        value_range = None if value_range is None else tuple(map(float, value_range))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(
-            f"{path} is not an ONNX file written by digitnet (its metadata has no "
-            f"valid digitnet.classes: {exc})"
+            f"{path} is not an ONNX file written by digitnet: its metadata needs "
+            "digitnet.classes, digitnet.input_shape and digitnet.n_features_in "
+            f"({type(exc).__name__}: {exc})"
         ) from exc
+    return classes, shape, n_features, value_range
 
 
 class OnnxModel:
@@ -233,11 +240,9 @@ class OnnxModel:
                 f"{path} could not be read as an ONNX model: {exc}"
             ) from exc
         meta = self.session_.get_modelmeta().custom_metadata_map
-        self.classes_ = _classes_from_meta(meta, path)
-        self.input_shape_ = tuple(json.loads(meta["digitnet.input_shape"]))
-        self.n_features_in_ = int(meta["digitnet.n_features_in"])
-        value_range = json.loads(meta.get("digitnet.range", "null"))
-        self.range_ = None if value_range is None else tuple(value_range)
+        (self.classes_, self.input_shape_, self.n_features_in_, self.range_) = (
+            _read_meta(meta, path)
+        )
         self.version_ = meta.get("digitnet.version")
 
     def _rows(self, X):

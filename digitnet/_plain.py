@@ -30,6 +30,11 @@ def _float(value):
     return {_TAG: "float", "value": repr(value)}
 
 
+def builtin(value):
+    """``value`` as a Python built-in when it is a NumPy scalar (for JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def encode(value):
     """Exact JSON-ready form of a parameter value.
 

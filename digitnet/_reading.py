@@ -16,11 +16,8 @@ from scipy import ndimage
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._images import check_shape, crop_to_features, load_gray
+from ._plain import builtin
 from ._segment import cut_options, segment
-
-
-def _plain(label):
-    return label.item() if isinstance(label, np.generic) else label
 
 
 @dataclass(frozen=True)
@@ -101,13 +98,9 @@ class Reading:
 
 def _features(page, part, shape):
     """Model input of one piece: its ink, masked to the piece's own pixels."""
-    keep = ndimage.binary_dilation(part.mask, iterations=2)
-    window = page.ink[part.rows, part.cols]
-    region = np.zeros_like(window, dtype=bool)
-    region[: keep.shape[0], : keep.shape[1]] = keep[
-        : window.shape[0], : window.shape[1]
-    ]
-    return crop_to_features(np.where(region, window, 0.0), part.mask, shape)
+    keep = ndimage.binary_dilation(part.mask, iterations=2)  # anti-aliased edges
+    ink = np.where(keep, page.ink[part.rows, part.cols], 0.0)
+    return crop_to_features(ink, part.mask, shape)
 
 
 def _pieces(group, cuts):
@@ -215,9 +208,9 @@ def read_digits(model, image, *, min_confidence=None):
             best = float(p[order[0]])
             digits.append(
                 DigitRead(
-                    label=_plain(model.classes_[order[0]]),
+                    label=builtin(model.classes_[order[0]]),
                     probability=best,
-                    top3=[(_plain(model.classes_[i]), float(p[i])) for i in order],
+                    top3=[(builtin(model.classes_[i]), float(p[i])) for i in order],
                     box=box,
                     flagged=min_confidence is not None and best < min_confidence,
                 )

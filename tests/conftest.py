@@ -29,18 +29,31 @@ def rng():
 def mnist_home():
     """Data home holding the real MNIST (``DIGITNET_DATA``).
 
-    CI sets ``DIGITNET_REQUIRE_MNIST=1``: there a missing copy fails the tests.
+    CI sets ``DIGITNET_REQUIRE_MNIST=1``: there missing data fails the tests.
     Elsewhere they are skipped with the reason.
     """
     from digitnet.datasets import get_data_home
 
     home = get_data_home()
-    if not (home / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file():
-        message = f"MNIST not found in {home}/mnist (set DIGITNET_DATA)"
+    _require(home / "mnist" / "t10k-labels-idx1-ubyte.gz", "MNIST")
+    return home
+
+
+def _require(path, what):
+    """Fail (in CI: ``DIGITNET_REQUIRE_MNIST=1``) or skip when ``path`` is missing."""
+    if not path.is_file():
+        message = f"{what} not found: no {path} (set DIGITNET_DATA)"
         if os.environ.get("DIGITNET_REQUIRE_MNIST"):
             pytest.fail(message)
         pytest.skip(message)
-    return home
+
+
+@pytest.fixture(scope="session")
+def real_digits_home(mnist_home):
+    """The development set of real digits, ``real_digits/`` in the data home."""
+    folder = mnist_home / "real_digits"
+    _require(folder / "LABELS.csv", "the real digits")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -114,19 +114,22 @@ def test_predict_digits_images(digits_run, tmp_path, capsys):
     assert all(0 <= r["probability"] <= 1 for r in results)
 
 
+def _zero_photo(path):
+    """A 0 of the digits set as a photo: dark ink on light paper, 100x100."""
+    image = render(
+        load_digits().images[0],
+        size=64,
+        canvas=100,
+        offset=(10, 10),
+        dark_ink=True,
+        rng=np.random.RandomState(0),
+    )
+    return save(image, path)
+
+
 def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, capsys):
     _, _, model = digits_run
-    good = save(
-        render(
-            load_digits().images[0],
-            size=64,
-            canvas=100,
-            offset=(10, 10),
-            dark_ink=True,
-            rng=np.random.RandomState(0),
-        ),
-        tmp_path / "zero.png",
-    )
+    good = _zero_photo(tmp_path / "zero.png")
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
     blank = save(np.full((50, 50), 255, dtype=np.uint8), tmp_path / "blank.png")
@@ -150,15 +153,7 @@ def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, caps
 
 def test_predict_marks_answers_below_min_confidence(digits_run, tmp_path, capsys):
     _, _, model = digits_run
-    image = render(
-        load_digits().images[0],
-        size=64,
-        canvas=100,
-        offset=(10, 10),
-        dark_ink=True,
-        rng=np.random.RandomState(0),
-    )
-    path = save(image, tmp_path / "zero.png")
+    path = _zero_photo(tmp_path / "zero.png")
     assert main(["predict", str(model), str(path), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)[0]["probability"]
     above = min(1.0, p + 1e-6)

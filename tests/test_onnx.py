@@ -191,6 +191,13 @@ def test_onnx_model_rejects_files_that_are_not_digitnet_exports(tmp_path):
     onnx.save(onnx.helper.make_model(graph), tmp_path / "other.onnx")
     with pytest.raises(ValueError, match="not an ONNX file written by digitnet"):
         OnnxModel(tmp_path / "other.onnx")
+    model = onnx.helper.make_model(graph)
+    model.metadata_props.add(
+        key="digitnet.classes", value='{"dtype": "<i8", "values": [0, 1]}'
+    )
+    onnx.save(model, tmp_path / "partial.onnx")
+    with pytest.raises(ValueError, match=r"needs .*digitnet\.input_shape.*KeyError"):
+        OnnxModel(tmp_path / "partial.onnx")
 
 
 def test_export_command_writes_a_model_that_agrees(digits_model, digits, tmp_path):

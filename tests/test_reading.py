@@ -7,7 +7,6 @@ model are measured by benchmarks/reading.py.
 
 import csv
 import json
-import os
 
 import numpy as np
 import pytest
@@ -79,14 +78,9 @@ def test_numbers_of_2_to_10_digits_keep_count_and_order(mnist_fast_model, mnist_
 
 
 @pytest.fixture(scope="module")
-def real_digits(mnist_home):
+def real_digits(real_digits_home):
     """The development set's digits, preprocessed to 28x28, with labels."""
-    folder = mnist_home / "real_digits"
-    if not (folder / "LABELS.csv").is_file():
-        message = f"real digits not found in {folder} (set DIGITNET_DATA)"
-        if os.environ.get("DIGITNET_REQUIRE_MNIST"):
-            pytest.fail(message)
-        pytest.skip(message)
+    folder = real_digits_home
     with open(folder / "LABELS.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     images = np.stack(

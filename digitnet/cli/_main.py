@@ -17,12 +17,13 @@ from .. import __version__
 from .._classifier import DigitClassifier
 from .._files import check_writable
 from .._images import preprocess_image
+from .._plain import builtin
 from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
 from ._model_files import load_model_file, load_served_model, save_model_file
-from ._per_file import run_per_file
-from ._read import add_read, probability
+from ._per_file import add_min_confidence, run_per_file
+from ._read import add_read
 from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
@@ -179,8 +180,7 @@ def _predict(args):
         features = preprocess_image(path, model.input_shape_)
         proba = model.predict_proba(features[None])[0]
         best = int(proba.argmax())
-        label = model.classes_[best]
-        label = label.item() if isinstance(label, np.generic) else label
+        label = builtin(model.classes_[best])
         result = {"label": label, "probability": float(proba[best])}
         doubt = ""
         if threshold is not None:
@@ -306,13 +306,7 @@ def _add_predict(sub):
     pr.add_argument("model", type=Path)
     pr.add_argument("images", type=Path, nargs="+")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
-    pr.add_argument(
-        "--min-confidence",
-        type=probability,
-        default=None,
-        metavar="P",
-        help="mark answers with a lower probability as uncertain ('flagged' in JSON)",
-    )
+    add_min_confidence(pr, "answers ('flagged' in JSON)")
     pr.set_defaults(func=_predict)
 
 

@@ -1,7 +1,31 @@
 """Commands that handle image files one by one (``predict``, ``read``)."""
 
+import argparse
 import json
 import sys
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a probability in [0, 1], not {text!r}"
+        )
+    return value
+
+
+def add_min_confidence(parser, what):
+    """The ``--min-confidence P`` option; ``what`` says what gets marked."""
+    parser.add_argument(
+        "--min-confidence",
+        type=_probability,
+        default=None,
+        metavar="P",
+        help=f"mark {what} with a lower probability",
+    )
 
 
 def run_per_file(paths, handle, *, as_json):

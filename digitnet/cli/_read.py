@@ -1,12 +1,11 @@
 """``digitnet read``: the numbers in image files, with uncertain digits marked."""
 
-import argparse
 from pathlib import Path
 
 from .._files import atomic_write, check_writable
 from .._reading import read_digits
 from ._model_files import load_model_file
-from ._per_file import run_per_file
+from ._per_file import add_min_confidence, run_per_file
 
 #: Longest side of a debug picture.
 _DEBUG_SIDE = 1600
@@ -61,31 +60,12 @@ def run_read(args):
     return run_per_file(args.images, read, as_json=args.json)
 
 
-def probability(text):
-    """argparse type: a float in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(
-            f"expected a probability in [0, 1], not {text!r}"
-        )
-    return value
-
-
 def add_read(sub):
     """The ``read`` subcommand's parser."""
     rd = sub.add_parser("read", help="read numbers (one line of digits) in image files")
     rd.add_argument("model", type=Path)
     rd.add_argument("images", type=Path, nargs="+")
-    rd.add_argument(
-        "--min-confidence",
-        type=probability,
-        default=None,
-        metavar="P",
-        help="mark digits read with a lower probability with '?' (e.g. 40?7)",
-    )
+    add_min_confidence(rd, "digits read (shown as '?', e.g. 40?7)")
     rd.add_argument("--json", action="store_true", help="machine-readable output")
     rd.add_argument(
         "--debug-dir",

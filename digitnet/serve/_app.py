@@ -18,6 +18,7 @@ from importlib import resources
 import numpy as np
 
 from .._images import preprocess_image
+from .._plain import builtin
 from .._version import __version__
 from ..exceptions import BlankImageError
 
@@ -36,10 +37,6 @@ def _starlette():
         ) from exc
 
 
-def _plain(label):
-    return label.item() if isinstance(label, np.generic) else label
-
-
 class Answerer:
     """Predictions as JSON-ready dicts from a model with ``predict_proba``.
 
@@ -50,7 +47,7 @@ class Answerer:
 
     def __init__(self, model):
         self.model = model
-        self.classes = [_plain(c) for c in model.classes_]
+        self.classes = [builtin(c) for c in model.classes_]
         self._lock = threading.Lock()
 
     def describe(self, backend):
@@ -74,7 +71,7 @@ class Answerer:
         """Answers for a 2-D array of pixel rows (rows without ink: no_ink)."""
         with self._lock:
             proba = np.asarray(self.model.predict_proba(rows), dtype=np.float64)
-        blank = rows.max(axis=1) == rows.min(axis=1) if rows.size else []
+        blank = rows.max(axis=1) == rows.min(axis=1)
         return [
             _no_ink("the pixels hold no ink (all values are equal)")
             if is_blank
