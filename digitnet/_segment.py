@@ -119,15 +119,16 @@ def _merge(a, b):
     return Group(rows, cols, mask)
 
 
-def group_components(mask, height, stroke):
+def group_components(mask, height):
     """Components merged while two of them share most of their columns.
 
-    Specks (a few stroke widths of ink) are dropped first: a noisy photo has
-    thousands, and merging compares groups pairwise.
+    Components of fewer than 4 pixels (noise) are dropped first: a noisy photo
+    has thousands, and merging compares groups pairwise. Larger specks are
+    dropped after grouping, since small pieces of a digit join it there.
     """
     labels, comps = _components(mask)
     groups = [Group(r, c, labels[r, c] == i) for i, (r, c) in comps]
-    groups = [g for g in groups if g.mask.sum() >= max(4, stroke * stroke)]
+    groups = [g for g in groups if g.mask.sum() >= 4]
     groups.sort(key=lambda g: g.cols.start)
     merged = True
     while merged:
@@ -174,9 +175,10 @@ def attach_fragments(groups, height):
         groups.sort(key=lambda g: g.cols.start)
 
 
-def _is_speck(group, height):
+def _is_speck(group, height, stroke):
     """Too small in both directions to be a digit or a part of one."""
-    return max(group.height, group.width) < 0.3 * height
+    small = max(group.height, group.width) < 0.3 * height
+    return small or group.mask.sum() < stroke * stroke
 
 
 def segment(gray):
@@ -190,7 +192,7 @@ def segment(gray):
     height = _digit_height(mask, stroke)
     mask = remove_lines(mask, height, stroke)
     groups = [
-        g for g in group_components(mask, height, stroke) if not _is_speck(g, height)
+        g for g in group_components(mask, height) if not _is_speck(g, height, stroke)
     ]
     if not groups:
         raise BlankImageError("the image holds no digit-sized ink")
