@@ -68,16 +68,22 @@ def _flatten_alpha(img, Image):
 
     Canvas exports draw opaque strokes on a transparent background: dark
     strokes (light mode) or light ones (dark mode). The strokes' own
-    brightness picks the background, so neither kind reads as blank.
+    brightness picks the background, so neither kind reads as blank. Where
+    the opaque part holds both dark and light pixels (strokes on an opaque
+    backdrop, framed by transparency), the transparency continues the
+    backdrop: the opaque part's majority shade.
     """
     rgba = img.convert("RGBA")
     alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
     if alpha.min() > 0.99:  # opaque after all
         return rgba.convert("RGB")
     lum = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-    weight = alpha.sum()
-    ink_brightness = float((lum * alpha).sum() / weight) if weight else 0.0
-    shade = 0 if ink_brightness > 0.5 else 255
+    opaque = lum[alpha > 0.5]
+    light = float((opaque > 0.5).mean()) if opaque.size else 0.0
+    if 0.02 < light < 0.98:  # a backdrop and strokes
+        shade = 255 if light > 0.5 else 0
+    else:  # strokes alone: the contrasting shade
+        shade = 0 if light > 0.5 else 255
     background = Image.new("RGBA", rgba.size, (shade, shade, shade, 255))
     return Image.alpha_composite(background, rgba).convert("RGB")
 
@@ -154,36 +160,97 @@ def _gray_from_array(array):
     return np.clip(array.astype(np.float64) / top, 0, 1)
 
 
+def _background(gray, size, fill):
+    """Background brightness: a grey opening wider than any stroke.
+
+    The opening removes bright strokes and keeps lighting gradients, shadows
+    (whose edges an opening preserves) and paper texture. The image is padded
+    with ``fill`` first, so that a stroke along an edge is not taken for
+    background. Big photos are estimated on a reduced copy.
+    """
+    small = max(1, min(gray.shape) // 256)
+    reduced = np.pad(
+        gray[::small, ::small], max(1, size // small), constant_values=fill
+    )
+    window = max(3, size // small)
+    background = ndimage.grey_opening(reduced, size=window)
+    pad = max(1, size // small)
+    background = background[pad:-pad, pad:-pad]
+    if small > 1:
+        Image, _ = _pil()
+        img = Image.fromarray(background.astype(np.float32), mode="F")
+        img = img.resize(gray.shape[::-1], Image.Resampling.BILINEAR)
+        background = np.asarray(img, dtype=np.float64)
+    return background
+
+
+def _ink_peak(ink):
+    """Ink value of a solid stroke: a high percentile of what stands above noise.
+
+    The noise level is a robust (median absolute deviation) estimate, so thin
+    strokes covering a tiny share of a big image still set the scale.
+    """
+    sample = ink[:: max(1, ink.shape[0] // 256), :: max(1, ink.shape[1] // 256)]
+    centre = np.median(sample)
+    noise = 1.4826 * np.median(np.abs(sample - centre))
+    above = ink[ink > centre + max(6 * noise, 0.02)]
+    return float(np.percentile(above, 98)) if above.size else 0.0
+
+
+def _polarity(gray):
+    """``(dark_ink, background_level)`` of a grayscale image.
+
+    The image's border is mostly background: ink is dark when the border's
+    median lies nearer the brightest value than the darkest one, which holds
+    for dim photos as for bright scans.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    level = float(np.median(border))
+    return bool(level - gray.min() > gray.max() - level), level
+
+
 def _ink_map(gray, size=None):
     """Ink intensity in [0, 1], bright ink on a flat dark background.
 
     ``size``: width of the background estimate's window, which must exceed
-    any stroke (default: an eighth of the image's shorter side).
+    any stroke (default: an eighth of the image's shorter side). Dark ink on
+    light paper is divided by the paper's brightness, since its contrast
+    falls with the light (shadows); light ink on a dark board is measured
+    above the board.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) > 0.5:  # dark ink on light paper
-        gray = 1.0 - gray
-    # Background: a grey opening wider than any stroke removes the ink and
-    # keeps lighting gradients and paper texture, which are then subtracted.
     size = max(3, min(gray.shape) // 8 if size is None else size)
-    small = max(1, min(gray.shape) // 256)  # work on a reduced copy of big photos
-    reduced = gray[::small, ::small]
-    background = ndimage.grey_opening(reduced, size=max(3, size // small))
-    background = ndimage.uniform_filter(background, size=max(3, size // small))
-    if small > 1:
-        zoom = (gray.shape[0] / reduced.shape[0], gray.shape[1] / reduced.shape[1])
-        background = ndimage.zoom(background, zoom, order=1)[
-            : gray.shape[0], : gray.shape[1]
-        ]
+    paper, fill = _polarity(gray)
+    if paper:
+        gray, fill = 1.0 - gray, 1.0 - fill
+    background = _background(gray, size, fill)
     ink = np.clip(gray - background, 0, None)
-    peak = np.percentile(ink, 99.5)
+    if paper:
+        ink /= np.clip(1.0 - background, 0.05, None)
+    peak = _ink_peak(ink)
     if peak <= 0:
         raise BlankImageError("the image holds no visible ink (it is blank)")
     return np.clip(ink / peak, 0, 1)
 
 
+def _digit_ink(gray):
+    """Ink map of a one-digit image, its background window wider than the strokes.
+
+    The default window (an eighth of the image) can be as narrow as a marker
+    stroke in a tight crop, which would then count partly as background: when
+    the first map's strokes are wider than a third of it, the map is made
+    again with a window three strokes wide.
+    """
+    ink = _ink_map(gray)
+    stroke = _stroke_width(ink > max(_otsu(ink), 0.2))
+    size = round(3 * stroke)
+    return _ink_map(gray, size=size) if size > min(gray.shape) // 8 else ink
+
+
 def _otsu(values):
-    hist, edges = np.histogram(values, bins=64, range=(0, 1))
+    """Otsu's threshold of an image's values (of a sample of a big one)."""
+    step = max(1, int(np.sqrt(values.size / 250_000)))
+    sample = values[::step, ::step] if values.ndim == 2 else values[::step]
+    hist, edges = np.histogram(sample, bins=64, range=(0, 1))
     centers = (edges[:-1] + edges[1:]) / 2
     weight = np.cumsum(hist)
     total = weight[-1]
@@ -194,9 +261,48 @@ def _otsu(values):
     return centers[np.argmax(between)]
 
 
+def _straight_runs(mask, length):
+    """Pixels of horizontal runs of at least ``length`` ink pixels.
+
+    The binary opening of ``mask`` by a ``(1, length)`` line, found from run
+    starts and ends, in time independent of ``length``.
+    """
+    rows, width = mask.shape
+    padded = np.zeros((rows, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    change = np.diff(flat)
+    starts, ends = np.flatnonzero(change == 1) + 1, np.flatnonzero(change == -1) + 1
+    long = (ends - starts) >= length
+    events = np.zeros(flat.size + 1, dtype=np.int32)
+    events[starts[long]] += 1  # unique: a run ends on a 0, starts on a 1
+    events[ends[long]] -= 1
+    runs = np.cumsum(events[:-1]).reshape(rows, width + 2) > 0
+    return runs[:, 1:-1]
+
+
+def _ruling(mask, axis):
+    """Lines of ruled or squared paper in ``mask``: horizontal (axis 0) or vertical.
+
+    Straight runs across 60% of the image, when there are at least two
+    parallel ones: a digit has at most one stroke that long and straight (a
+    7's bar, a 1 in a tight crop), paper ruling repeats.
+    """
+    length = max(3, round(0.6 * mask.shape[1 - axis]))
+    lines = _straight_runs(mask if axis == 0 else mask.T, length)
+    lines = lines if axis == 0 else lines.T
+    _, n = ndimage.label(lines)
+    if n < 2:
+        return np.zeros_like(mask)
+    across = (3, 1) if axis == 0 else (1, 3)  # and their blurred edges
+    return ndimage.binary_dilation(lines, structure=np.ones(across)) & mask
+
+
 def _digit_crop(ink):
-    """Crop to the digit: threshold, drop specks, bounding box of what is left."""
+    """Crop to the digit: threshold, drop paper ruling and specks, then the
+    bounding box of what is left."""
     mask = ink > max(_otsu(ink), 0.2)
+    mask &= ~(_ruling(mask, 0) | _ruling(mask, 1))
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         raise BlankImageError("the image holds no visible ink (it is blank)")
@@ -210,10 +316,19 @@ def _digit_crop(ink):
 
 
 def _stroke_width(mask):
-    """Typical stroke width in pixels: twice the mean ridge distance to the edge."""
+    """Typical stroke width in pixels: twice the mean ridge distance to the edge.
+
+    Masks over 512 pixels on their shorter side are measured on a max-pooled
+    copy (a stroke survives pooling, whatever its width), which overstates
+    the width by at most the pooling step.
+    """
+    step = max(1, min(mask.shape) // 512)
+    if step > 1:
+        h, w = (mask.shape[0] // step) * step, (mask.shape[1] // step) * step
+        mask = mask[:h, :w].reshape(h // step, step, w // step, step).any(axis=(1, 3))
     distance = ndimage.distance_transform_edt(mask)
     ridge = distance[(distance > 0) & (distance >= ndimage.maximum_filter(distance, 3))]
-    return 2.0 * float(np.mean(ridge)) if ridge.size else 1.0
+    return step * (2.0 * float(np.mean(ridge)) if ridge.size else 1.0)
 
 
 def _normalise_stroke(digit, mask):
@@ -284,12 +399,12 @@ def _digits8_from_crop(digit, mask):
 
 def to_mnist(gray, side=28, box=20):
     """MNIST-style ``(side, side)`` image with values 0-255 from a grayscale image."""
-    return _mnist_from_crop(*_digit_crop(_ink_map(gray)), side=side, box=box)
+    return _mnist_from_crop(*_digit_crop(_digit_ink(gray)), side=side, box=box)
 
 
 def to_digits8(gray):
     """sklearn-digits-style 8x8 image with values 0-16 from a grayscale image."""
-    return _digits8_from_crop(*_digit_crop(_ink_map(gray)))
+    return _digits8_from_crop(*_digit_crop(_digit_ink(gray)))
 
 
 def _square_side(input_shape):

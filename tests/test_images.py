@@ -1,4 +1,5 @@
-"""Reading image files: alpha canvases, 16-bit files, huge images."""
+"""Reading image files and the photo preprocessing: alpha canvases, 16-bit
+files, huge images, and every capture condition of real photos."""
 
 import pathlib
 import subprocess
@@ -9,7 +10,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitnet._images import MAX_SIDE, image_to_features, read_image
+from digitnet import preprocess_image
+from digitnet._images import (
+    MAX_SIDE,
+    _polarity,
+    _ruling,
+    image_to_features,
+    read_image,
+)
+
+from ._paper import CONDITIONS, draw_digit, photo
 
 
 def _seven(size=200, width=14):
@@ -117,3 +127,63 @@ def test_a_blank_image_is_a_clear_error(tmp_path):
     Image.new("RGBA", (50, 50), (0, 0, 0, 0)).save(path)
     with pytest.raises(ValueError, match="no visible ink"):
         image_to_features(read_image(path), (1, 28, 28))
+
+
+# Every capture condition of real photos, built from digits drawn with pen
+# strokes (tests/_paper.py), read by the fast preset fitted on MNIST.
+STROKES = {"canvas-1px": (400, 1), "pen": (300, 3), "felt-tip": (200, 16)}
+STROKES["marker"] = (200, 32)
+CANVAS = ["plain", "light-on-dark", "border", "jpeg"]
+CASES = [
+    (stroke, condition)
+    for stroke in STROKES
+    for condition in (CANVAS if stroke == "canvas-1px" else CONDITIONS)
+]
+
+
+@pytest.mark.parametrize(("stroke", "condition"), CASES)
+def test_digits_read_under_every_capture_condition(mnist_fast_model, stroke, condition):
+    size, width = STROKES[stroke]
+    rng = np.random.RandomState(0)
+    rows = [
+        preprocess_image(photo(draw_digit(d, size=size, width=width), condition, rng))
+        for d in range(10)
+    ]
+    read = mnist_fast_model.predict(np.array(rows))
+    assert (read == np.arange(10)).sum() >= 9, f"read {read} for 0-9"
+
+
+def test_paper_ruling_is_removed_but_a_long_bar_is_kept():
+    ink = draw_digit(7, size=200, width=6)
+    rows, cols = np.flatnonzero(ink.max(1) > 0.5), np.flatnonzero(ink.max(0) > 0.5)
+    tight = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] > 0.5
+    assert not _ruling(tight, 0).any()  # the 7's bar spans the whole width
+    ruled = np.pad(tight, 40)
+    ruled[20::40] = True  # ruled lines, some through the digit
+    lines = _ruling(ruled, 0)
+    assert lines[20::40].all()
+    off_the_lines = np.ones(ruled.shape[0], bool)
+    for row in range(20, ruled.shape[0], 40):
+        off_the_lines[row - 1 : row + 2] = False
+    assert not lines[off_the_lines].any()  # the digit's own strokes stay
+
+
+def test_polarity_holds_for_dim_photos_and_shadows():
+    rng = np.random.RandomState(0)
+    ink = np.pad(draw_digit(3, size=100, width=8), 30)
+    dim = 0.4 * (1 - 0.8 * ink) + rng.normal(0, 0.01, ink.shape)
+    assert _polarity(np.clip(dim, 0, 1))[0]  # dark ink on a dim page
+    chalk = 0.1 + 0.5 * ink
+    assert not _polarity(chalk)[0]
+    shadowed = photo(ink[30:-30, 30:-30], "shadow", rng) / 255.0
+    assert _polarity(shadowed)[0]
+
+
+def test_an_opaque_backdrop_framed_by_transparency_keeps_its_shade(tmp_path, reference):
+    mask = _seven()
+    rgba = np.zeros((300, 300, 4), np.uint8)  # transparent frame
+    rgba[50:250, 50:250] = (0, 0, 0, 255)  # an opaque black backdrop
+    rgba[50:250, 50:250][mask] = (255, 255, 255, 255)  # white strokes on it
+    path = tmp_path / "framed.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    assert _close(image_to_features(read_image(path), (1, 28, 28)), reference)
