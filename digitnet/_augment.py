@@ -9,6 +9,14 @@ import torch.nn.functional as F
 #: Default strengths of ``augment=True``.
 DEFAULT_AUGMENT = {"rotation": 10.0, "shift": 0.1, "scale": 0.1}
 
+#: ``augment="auto"`` augments the CNN on training sets smaller than this. On
+#: sklearn's digits (10 epochs) it lifts the CNN's 5-fold CV accuracy from
+#: 99.17% to 99.22-99.39% in the same time; the MLP and LeNet-5 learn more
+#: slowly from augmented batches and lose accuracy at 10 epochs (held-out
+#: digits: MLP 96.4% -> 95.6%, LeNet-5 90.7% -> 83.3%); on MNIST's 60,000
+#: images the default model reaches 99.4% without it.
+AUTO_AUGMENT_BELOW = 10_000
+
 
 class RandomAffine:
     """Random small rotations, shifts and scalings of a batch of images.
@@ -78,8 +86,20 @@ def check_augment(augment):
             )
 
 
+def resolve_augment(augment, n_samples, architecture, incremental=False):
+    """``augment`` with ``"auto"`` decided: on for the CNN on a small training set.
+
+    ``partial_fit`` sees one chunk of a stream at a time, whose size says
+    nothing of the whole: ``"auto"`` is off there.
+    """
+    if augment != "auto":
+        return augment
+    small = n_samples < AUTO_AUGMENT_BELOW
+    return architecture == "cnn" and small and not incremental
+
+
 def make_augmentation(augment, generator):
-    """The batch transform for the ``augment`` parameter (None when off)."""
+    """The batch transform for a resolved ``augment`` (None when off)."""
     if augment is False or augment is None:
         return None
     check_augment(augment)

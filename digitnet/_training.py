@@ -21,7 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.history import History
 
 from . import _checkpoint as ckpt
-from ._augment import check_augment, make_augmentation
+from ._augment import check_augment, make_augmentation, resolve_augment
 from ._callbacks import build_callbacks, epoch_end
 from ._device import resolve_device
 from ._files import check_writable
@@ -351,7 +351,10 @@ def build_net(est, data, seeds, device, incremental, previous, resume, identity)
         checkpoint=checkpoint,
         resume=resume,
     )
-    transform = make_augmentation(est.augment, gens["augment"])
+    augment = resolve_augment(
+        est.augment, len(train_ds), fitted.architecture, incremental
+    )
+    transform = make_augmentation(augment, gens["augment"])
     iterator = {"generator": gens["shuffle"], "transform": transform}
     net = make_training_net(
         est,

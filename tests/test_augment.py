@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from digitnet import DigitClassifier
-from digitnet._augment import RandomAffine
+from digitnet._augment import AUTO_AUGMENT_BELOW, RandomAffine, resolve_augment
 
 
 def test_zero_strength_affine_is_the_identity():
@@ -39,10 +39,34 @@ def test_augmented_training_is_seeded_and_differs(small_digits):
     params = dict(max_iter=4, random_state=0)
     a = DigitClassifier(augment=True, **params).fit(X_train, y_train)
     b = DigitClassifier(augment=True, **params).fit(X_train, y_train)
-    plain = DigitClassifier(**params).fit(X_train, y_train)
+    plain = DigitClassifier(augment=False, **params).fit(X_train, y_train)
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
     assert a.loss_curve_ != plain.loss_curve_
     assert a.score(X_test, y_test) > 0.85
+    auto = DigitClassifier(**params).fit(X_train, y_train)  # augment="auto"
+    assert auto.loss_curve_ == a.loss_curve_  # a small set: augmented
+
+
+def test_auto_augments_the_cnn_on_small_training_sets_only():
+    assert resolve_augment("auto", AUTO_AUGMENT_BELOW - 1, "cnn") is True
+    assert resolve_augment("auto", AUTO_AUGMENT_BELOW, "cnn") is False
+    assert resolve_augment("auto", 100, "cnn", incremental=True) is False
+    assert resolve_augment("auto", 100, "lenet5") is False
+    assert resolve_augment("auto", 100, "mlp") is False
+    assert resolve_augment(False, 100, "cnn") is False
+    assert resolve_augment({"shift": 0.05}, 10**6, "mlp") == {"shift": 0.05}
+
+
+def test_auto_leaves_partial_fit_unaugmented(small_digits):
+    X_train, _, y_train, _ = small_digits
+    classes = np.unique(y_train)
+    params = dict(random_state=0, batch_size=64)
+    auto = DigitClassifier(**params).partial_fit(X_train, y_train, classes=classes)
+    off = DigitClassifier(augment=False, **params)
+    off.partial_fit(X_train, y_train, classes=classes)
+    np.testing.assert_array_equal(
+        auto.predict_proba(X_train), off.predict_proba(X_train)
+    )
 
 
 def test_augment_dict_sets_strengths_and_rejects_unknown_keys(small_digits):

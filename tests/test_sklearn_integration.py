@@ -96,3 +96,25 @@ def test_pandas_input_records_feature_names(small_digits):
     np.testing.assert_array_equal(clf.predict(df_test), plain)
     with pytest.raises(ValueError, match="feature names should match"):
         clf.predict(df_test[columns[::-1]])
+
+
+def test_temperature_scaling_with_calibrated_classifier_cv(small_digits):
+    """The calibration recipe of the user guide: one temperature, learned on
+    held-out data, reshapes the probabilities and keeps every prediction."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.metrics import log_loss
+
+    X_train, X_test, y_train, y_test = small_digits
+    half = len(X_test) // 2
+    model = DigitClassifier(max_iter=3, augment=False, random_state=0)
+    model.fit(X_train, y_train)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+    calibrated.fit(X_test[:half], y_test[:half])
+    np.testing.assert_array_equal(
+        calibrated.predict(X_test[half:]), model.predict(X_test[half:])
+    )
+    before = model.predict_proba(X_test[:half])
+    after = calibrated.predict_proba(X_test[:half])
+    assert not np.allclose(before, after)
+    assert log_loss(y_test[:half], after) < log_loss(y_test[:half], before)
