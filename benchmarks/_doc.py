@@ -24,3 +24,24 @@ def write_section(name, text, path=DOC):
     else:
         new = old + ("\n" if old and not old.endswith("\n\n") else "") + block
     path.write_text(new)
+
+
+def model_files(description, argv=None):
+    """``[(name, path)]`` from a benchmark's repeatable ``--model NAME=PATH``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="NAME=PATH of a safe model file (repeatable)",
+    )
+    specs = parser.parse_args(argv).model
+    models = [spec.partition("=")[::2] for spec in specs]
+    for name, path in models:
+        if not name or not path:
+            parser.error(
+                f"--model takes NAME=PATH, e.g. default=mnist.dnet; got {name}={path}"
+            )
+    return models

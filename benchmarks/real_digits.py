@@ -14,7 +14,6 @@ per image of ``preprocess_image`` on the set and on a 12 MP JPEG photo.
 Prints the tables and writes the "real-digits" section of docs/benchmarks.md.
 """
 
-import argparse
 import csv
 import io
 import statistics
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import itertools
 
-from _doc import write_section
+from _doc import model_files, write_section
 from epoch_overhead import environment
 from PIL import Image, ImageDraw
 
@@ -165,14 +164,7 @@ def review_row(name, model, dev, target):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        help="NAME=PATH of a safe model file (repeatable)",
-    )
-    args = parser.parse_args(argv)
+    models = model_files(__doc__.splitlines()[0], argv)
     started = time.perf_counter()
     dev = development_set()
     X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
@@ -193,8 +185,7 @@ def main(argv=None):
         "|" + " --- |" * 4,
     ]
     misses = []
-    for spec in args.model:
-        name, _, path = spec.partition("=")
+    for name, path in models:
         model = digitnet.load(path)
         row, missed = model_rows(name, model, dev, X_test, y_test)
         table.append(row)
@@ -210,7 +201,7 @@ def main(argv=None):
     print("\n".join(misses))
     print(calibration)
     print(review)
-    names = ", ".join(f"`{s.partition('=')[0]}`" for s in args.model)
+    names = ", ".join(f"`{name}`" for name, _ in models)
     text = f"""## Real handwriting: the development set
 
 Produced by `python benchmarks/real_digits.py` in {time.perf_counter() - started:.0f} s

@@ -12,7 +12,6 @@ given as ``--model NAME=PATH`` (safe files).
 Prints the table and writes the "stroke-rule" section of docs/benchmarks.md.
 """
 
-import argparse
 import csv
 import sys
 import time
@@ -23,7 +22,7 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _doc import write_section
+from _doc import model_files, write_section
 from epoch_overhead import environment
 
 import digitnet
@@ -52,14 +51,7 @@ def features(grays, rule):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        help="NAME=PATH of a safe model file (repeatable)",
-    )
-    args = parser.parse_args(argv)
+    models = model_files(__doc__.splitlines()[0], argv)
     started = time.perf_counter()
     X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
     mnist = [np.pad(x.reshape(28, 28) / 255.0, 10) for x in X_test[:1000]]
@@ -80,8 +72,7 @@ def main(argv=None):
         "| model | rule | MNIST test digits, preprocessed | development set |",
         "| --- | --- | --- | --- |",
     ]
-    for spec in args.model:
-        name, _, path = spec.partition("=")
+    for name, path in models:
         model = digitnet.load(path)
         for rule, (X_m, X_r) in inputs.items():
             acc_m = (model.predict(X_m) == y_test[:1000]).mean()
@@ -89,7 +80,7 @@ def main(argv=None):
             table.append(f"| {name} | {rule} | {acc_m:.1%} | {right}/{len(y_real)} |")
     table = "\n".join(table)
     print(table)
-    names = ", ".join(f"`{s.partition('=')[0]}`" for s in args.model)
+    names = ", ".join(f"`{name}`" for name, _ in models)
     text = f"""## Stroke-width rule of the photo preprocessing
 
 Produced by `python benchmarks/stroke_rule.py` in {time.perf_counter() - started:.0f} s

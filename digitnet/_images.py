@@ -169,13 +169,9 @@ def _background(gray, size, fill):
     background. Big photos are estimated on a reduced copy.
     """
     small = max(1, min(gray.shape) // 256)
-    reduced = np.pad(
-        gray[::small, ::small], max(1, size // small), constant_values=fill
-    )
-    window = max(3, size // small)
-    background = ndimage.grey_opening(reduced, size=window)
-    pad = max(1, size // small)
-    background = background[pad:-pad, pad:-pad]
+    pad, window = max(1, size // small), max(3, size // small)
+    reduced = np.pad(gray[::small, ::small], pad, constant_values=fill)
+    background = ndimage.grey_opening(reduced, size=window)[pad:-pad, pad:-pad]
     if small > 1:
         Image, _ = _pil()
         img = Image.fromarray(background.astype(np.float32), mode="F")
@@ -232,8 +228,14 @@ def _ink_map(gray, size=None):
     return np.clip(ink / peak, 0, 1)
 
 
+def ink_mask(ink):
+    """The ink pixels of an ink map: above Otsu's threshold, and at least 0.2."""
+    return ink > max(_otsu(ink), 0.2)
+
+
 def _digit_ink(gray):
-    """Ink map of a one-digit image, its background window wider than the strokes.
+    """Ink map and ink mask of a one-digit image, with a background window
+    wider than its strokes.
 
     The default window (an eighth of the image) can be as narrow as a marker
     stroke in a tight crop, which would then count partly as background: when
@@ -241,9 +243,12 @@ def _digit_ink(gray):
     again with a window three strokes wide.
     """
     ink = _ink_map(gray)
-    stroke = _stroke_width(ink > max(_otsu(ink), 0.2))
-    size = round(3 * stroke)
-    return _ink_map(gray, size=size) if size > min(gray.shape) // 8 else ink
+    mask = ink_mask(ink)
+    size = round(3 * _stroke_width(mask))
+    if size > min(gray.shape) // 8:
+        ink = _ink_map(gray, size=size)
+        mask = ink_mask(ink)
+    return ink, mask
 
 
 def _otsu(values):
@@ -298,11 +303,10 @@ def _ruling(mask, axis):
     return ndimage.binary_dilation(lines, structure=np.ones(across)) & mask
 
 
-def _digit_crop(ink):
-    """Crop to the digit: threshold, drop paper ruling and specks, then the
-    bounding box of what is left."""
-    mask = ink > max(_otsu(ink), 0.2)
-    mask &= ~(_ruling(mask, 0) | _ruling(mask, 1))
+def _digit_crop(ink, mask):
+    """Crop to the digit: drop paper ruling and specks from the ink ``mask``,
+    then take the bounding box of what is left."""
+    mask = mask & ~(_ruling(mask, 0) | _ruling(mask, 1))
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         raise BlankImageError("the image holds no visible ink (it is blank)")
@@ -399,12 +403,12 @@ def _digits8_from_crop(digit, mask):
 
 def to_mnist(gray, side=28, box=20):
     """MNIST-style ``(side, side)`` image with values 0-255 from a grayscale image."""
-    return _mnist_from_crop(*_digit_crop(_digit_ink(gray)), side=side, box=box)
+    return _mnist_from_crop(*_digit_crop(*_digit_ink(gray)), side=side, box=box)
 
 
 def to_digits8(gray):
     """sklearn-digits-style 8x8 image with values 0-16 from a grayscale image."""
-    return _digits8_from_crop(*_digit_crop(_digit_ink(gray)))
+    return _digits8_from_crop(*_digit_crop(*_digit_ink(gray)))
 
 
 def _square_side(input_shape):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ._images import _ink_map, _otsu, _stroke_width
+from ._images import _ink_map, _stroke_width, ink_mask
 from .exceptions import BlankImageError
 
 #: A group wider than this many digit heights may hold several digits.
@@ -70,7 +70,7 @@ def _trimmed(mask, top, left):
 
 
 def _ink_mask(ink):
-    mask = ink > max(_otsu(ink), 0.2)
+    mask = ink_mask(ink)
     if not mask.any():
         raise BlankImageError("the image holds no visible ink (it is blank)")
     return mask
