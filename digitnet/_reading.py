@@ -3,8 +3,8 @@
 :func:`read_digits` segments the image (:mod:`digitnet._segment`), turns each
 piece into model input with the same MNIST-style preprocessing as
 ``digitnet predict``, and where a piece may hold several touching digits,
-keeps the cut whose pieces the model reads with the highest summed
-log-probability.
+keeps the cut whose pieces the digit model reads best and the piece model
+(:mod:`digitnet._pieces`) finds most likely to be whole digits.
 """
 
 import itertools
@@ -16,8 +16,13 @@ from scipy import ndimage
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._images import check_shape, crop_to_features, load_gray
+from ._pieces import whole_probability
 from ._plain import builtin
-from ._segment import cut_options, segment
+from ._segment import SPLIT_ASPECT, candidate_pieces, segment
+
+#: A group the piece model finds whole with at least this probability is
+#: not cut.
+WHOLE_SURE = 0.95
 
 
 @dataclass(frozen=True)
@@ -103,38 +108,51 @@ def _features(page, part, shape):
     return crop_to_features(ink, part.mask, shape)
 
 
-def _pieces(group, cuts):
-    edges = [0, *cuts, group.width]
-    parts = [group.part(a, b) for a, b in itertools.pairwise(edges)]
-    return [p for p in parts if p is not None]
+def _best_path(n_seams, edges, scores):
+    """Seam indices from the left edge (0) to the right one with the best score.
 
-
-def _score(proba):
-    """Log-probability that every piece is read right: the sum of their logs."""
-    return float(np.sum(np.log(np.maximum(proba.max(axis=1), 1e-12))))
+    ``edges`` are ``(i, j)`` pairs of seams, a piece each, ``scores`` their
+    scores; a path's score is the sum of its pieces' scores.
+    """
+    best = np.full(n_seams, -np.inf)
+    best[0], back = 0.0, {}
+    for (i, j), score in sorted(zip(edges, scores, strict=True), key=lambda e: e[0][1]):
+        if best[i] + score > best[j]:
+            best[j], back[j] = best[i] + score, i
+    path = [n_seams - 1]
+    while path[-1]:
+        path.append(back[path[-1]])
+    return path[::-1]
 
 
 def _best_pieces(model, page, group, shape):
-    """The pieces of ``group`` and their probabilities, for the best cut.
+    """The pieces of ``group`` and their digit probabilities, for the best cut.
 
-    Each way of cutting is scored by the log-probability that the model reads
-    every piece right; as each piece costs its own log-probability, a cut is
-    made only when the pieces are read far more confidently than the whole.
+    A group no wider than :data:`SPLIT_ASPECT` digit heights is one digit.
+    A wider one is kept whole when the piece model is sure of it
+    (:data:`WHOLE_SURE`); otherwise it may be touching digits, and it is cut
+    into the chain of candidate pieces (:func:`candidate_pieces`) that
+    maximises the sum, over pieces, of the log-probability that the digit
+    model reads the piece right and that the piece model finds it whole.
     """
-    options = [_pieces(group, cuts) for cuts in cut_options(group, page.height)]
-    options = [o for o in options if o] or [[group]]
-    flat = [p for option in options for p in option]
-    proba = np.asarray(
-        model.predict_proba(np.stack([_features(page, p, shape) for p in flat]))
+    if group.width <= SPLIT_ASPECT * page.height:
+        return [group], _digit_proba(model, page, [group], shape)
+    if whole_probability(page, [group])[0] >= WHOLE_SURE:
+        return [group], _digit_proba(model, page, [group], shape)
+    n_seams, pieces = candidate_pieces(page, group)
+    edges, parts = list(pieces), list(pieces.values())
+    proba = _digit_proba(model, page, parts, shape)
+    scores = np.log(np.maximum(proba.max(axis=1), 1e-12)) + np.log(
+        np.maximum(whole_probability(page, parts), 1e-12)
     )
-    best, best_score, start = None, -np.inf, 0
-    for option in options:
-        p = proba[start : start + len(option)]
-        start += len(option)
-        score = _score(p)
-        if score > best_score:
-            best, best_score = (option, p), score
-    return best
+    path = _best_path(n_seams, edges, scores)
+    chosen = [edges.index(edge) for edge in itertools.pairwise(path)]
+    return [parts[k] for k in chosen], proba[chosen]
+
+
+def _digit_proba(model, page, parts, shape):
+    features = np.stack([_features(page, p, shape) for p in parts])
+    return np.asarray(model.predict_proba(features))
 
 
 @validate_params(

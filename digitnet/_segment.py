@@ -6,10 +6,12 @@ remove ruled lines and underlines (thin horizontal runs much longer than a
 digit is tall; digits crossing them are rejoined below); drop specks; group
 connected components that share columns into one digit (the bar of a 5 or a
 7, a 4 written in two strokes, a stroke broken by a line); and for groups too
-wide for one digit, propose cut columns where the ink is thinnest (touching
-digits). :mod:`digitnet._reading` chooses among the cuts with the model.
+wide to be surely one digit, propose cuts along paths through the least ink
+(touching digits) and the pieces between them. :mod:`digitnet._reading`
+chooses among the pieces with the digit model and the piece model.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +21,16 @@ from ._images import _ink_map, _stroke_width, ink_mask
 from .exceptions import BlankImageError
 
 #: A group wider than this many digit heights may hold several digits.
-SPLIT_ASPECT = 1.0
-#: Typical width of one digit, in digit heights, for the number of cuts.
-DIGIT_ASPECT = 0.7
+SPLIT_ASPECT = 0.6
+#: Ink pixels a cut's path pays for each column it moves sideways.
+SEAM_DRIFT = 0.7
+#: Spacing, in digit heights, of the seams tried besides the cost's minima.
+SEAM_STEP = 0.1
+#: A piece wider than this many digit heights is not one digit (MNIST's
+#: widest digits are about 1.4 heights wide).
+MAX_ASPECT = 1.6
+#: A group up to this wide may also be one digit, whatever its cuts.
+MAX_GROUP_ASPECT = 1.8
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,15 @@ class Group:
     def width(self):
         return self.cols.stop - self.cols.start
 
-    def part(self, start, stop):
-        """The sub-group of columns ``[start, stop)`` (relative), trimmed to its ink."""
-        mask = np.zeros_like(self.mask)
-        mask[:, start:stop] = self.mask[:, start:stop]
-        return _trimmed(mask, self.rows.start, self.cols.start)
+    def between(self, left, right):
+        """The ink right of seam ``left`` up to seam ``right``, trimmed; or None.
+
+        Seams are per-row columns relative to the group (:func:`cut_seams`);
+        ``-1`` and ``width - 1`` are its left and right edges.
+        """
+        cols = np.arange(self.width)
+        keep = (cols > np.asarray(left)[:, None]) & (cols <= np.asarray(right)[:, None])
+        return _trimmed(self.mask & keep, self.rows.start, self.cols.start)
 
 
 @dataclass(frozen=True)
@@ -201,31 +214,91 @@ def segment(gray):
     return Page(ink, height, stroke, groups)
 
 
-def cut_options(group, height):
-    """Ways to cut ``group`` into digits: lists of column cuts, uncut first.
+def _lowest_ends(total, stroke):
+    """Columns where ``total`` is lowest within a stroke width (a run: its middle)."""
+    radius = max(1, round(stroke))
+    low = np.flatnonzero(
+        total <= ndimage.minimum_filter1d(total, 2 * radius + 1, mode="nearest")
+    )
+    runs = np.split(low, np.flatnonzero(np.diff(low) > 1) + 1)
+    return {int(np.mean(run)) for run in runs if run.size}
 
-    Every group is offered uncut; one wider than :data:`SPLIT_ASPECT` digit
-    heights is also offered cut into each plausible number of digits, at the
-    columns with the least ink near evenly spaced positions.
+
+def cut_seams(group, stroke):
+    """Candidate cuts of ``group``: top-to-bottom paths through the least ink.
+
+    Each path (a seam, as in seam carving) moves at most one column per row,
+    each move costing :data:`SEAM_DRIFT` ink pixels, so it can pass between
+    digits that overlap a little instead of cutting straight through one.
+    Seams end at the local minima of the cost and every :data:`SEAM_STEP`
+    digit heights; of the seams that leave the same ink on their left, one
+    is kept. Returns ``(seams, crossed)``: an int array of shape
+    ``(n, group.height)``, each seam's column per row, left to right, and
+    the ink pixels each one crosses.
     """
-    width = group.width
-    options = [[]]
-    if width <= SPLIT_ASPECT * height:
-        return options
-    profile = ndimage.uniform_filter1d(group.mask.sum(axis=0).astype(float), size=3)
-    most = max(2, round(width / (DIGIT_ASPECT * height)) + 1)
-    for k in range(2, most + 1):
-        if width / k < 0.2 * height:
-            break
-        cuts = []
-        for i in range(1, k):
-            centre = i * width / k
-            lo = max(1, int(centre - 0.35 * width / k))
-            hi = min(width - 1, int(centre + 0.35 * width / k) + 1)
-            if hi <= lo:
-                break
-            offset = np.abs(np.arange(lo, hi) - centre) / width
-            cuts.append(lo + int(np.argmin(profile[lo:hi] + offset)))
-        if len(cuts) == k - 1 and cuts == sorted(set(cuts)):
-            options.append(cuts)
-    return options
+    mask = group.mask
+    rows, width = mask.shape
+    total, moves = mask[0].astype(float), np.zeros((rows, width), dtype=np.intp)
+    for r in range(1, rows):
+        left = np.r_[np.inf, total[:-1]] + SEAM_DRIFT
+        right = np.r_[total[1:], np.inf] + SEAM_DRIFT
+        choices = np.stack([left, total, right])
+        best = np.argmin(choices, axis=0)
+        moves[r] = best - 1
+        total = mask[r] + choices[best, np.arange(width)]
+    step = max(1, round(SEAM_STEP * rows))
+    ends = _lowest_ends(total, stroke) | set(range(step, width - 1, step))
+    cols = np.asarray(sorted(ends), dtype=np.intp)
+    seams = np.empty((len(cols), rows), dtype=np.intp)
+    for r in range(rows - 1, -1, -1):
+        seams[:, r] = cols
+        cols = cols + moves[r, cols]
+    # Seams that leave the same ink on their left cut the same way.
+    left_ink = (mask & (np.arange(width) <= seams[:, :, None])).sum(axis=(1, 2))
+    _, first = np.unique(left_ink, return_index=True)
+    seams = seams[np.sort(first)]
+    return seams, mask[np.arange(rows), seams].sum(axis=1)
+
+
+def _chained(pieces, n_seams):
+    """Whether the pieces chain from the left edge (seam 0) to the right one."""
+    reached = {0}
+    for i, j in sorted(pieces, key=lambda edge: edge[1]):
+        if i in reached:
+            reached.add(j)
+    return n_seams - 1 in reached
+
+
+def candidate_pieces(page, group):
+    """Pieces between pairs of cut seams that could each be one digit.
+
+    Returns ``(n_seams, pieces)``: a dict mapping ``(i, j)``, seam indices
+    with ``i < j`` (0 and ``n_seams - 1`` are the group's edges), to the
+    piece between them. A piece must be at least half a digit tall and at
+    most :data:`MAX_ASPECT` digit heights wide. The whole group is a piece
+    too when it is no wider than :data:`MAX_GROUP_ASPECT` digit heights or
+    when no chain of pieces spans it.
+    """
+    inner, _ = cut_seams(group, page.stroke)
+    seams = [
+        np.full(group.height, -1),
+        *inner,
+        np.full(group.height, group.width - 1),
+    ]
+    pieces = {}
+    for i, j in itertools.combinations(range(len(seams)), 2):
+        if np.any(seams[i] > seams[j]):
+            continue
+        piece = group.between(seams[i], seams[j])
+        if (
+            piece is not None
+            and piece.height >= 0.5 * page.height
+            and piece.width <= MAX_ASPECT * page.height
+        ):
+            pieces[(i, j)] = piece
+    last = len(seams) - 1
+    if group.width <= MAX_GROUP_ASPECT * page.height or not _chained(
+        pieces, len(seams)
+    ):
+        pieces[(0, last)] = group
+    return len(seams), pieces

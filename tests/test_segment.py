@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from digitnet._segment import Group, cut_options, remove_lines, segment
+from digitnet._segment import (
+    Group,
+    Page,
+    candidate_pieces,
+    cut_seams,
+    remove_lines,
+    segment,
+)
 from digitnet.exceptions import BlankImageError
 
 
@@ -58,16 +65,63 @@ def test_a_detached_bar_joins_its_digit_and_specks_are_dropped():
     assert page.groups[0].rows.start == 18
 
 
-def test_a_wide_group_is_offered_cuts_between_touching_digits():
+def _three_bars_joined():
+    """Three 40-px strokes joined by a thin horizontal line: one group."""
     mask = np.zeros((40, 80), dtype=bool)
     mask[:, 5:11] = mask[:, 35:41] = mask[:, 65:71] = True
-    mask[20:22, :] = True  # touching through a thin join
-    group = Group(slice(0, 40), slice(0, 80), mask)
-    options = cut_options(group, height=40)
-    assert options[0] == []  # uncut is always an option
-    assert any(len(o) == 2 and 12 <= o[0] <= 34 and 42 <= o[1] <= 64 for o in options)
-    narrow = Group(slice(0, 40), slice(0, 30), mask[:, :30])
-    assert cut_options(narrow, height=40) == [[]]
+    mask[20:22, :] = True
+    return Group(slice(0, 40), slice(0, 80), mask)
+
+
+def test_seams_cut_touching_digits_through_their_thin_join():
+    group = _three_bars_joined()
+    seams, crossed = cut_seams(group, stroke=6)
+    assert seams.shape[1] == group.height
+    between = [
+        k
+        for k, seam in enumerate(seams)
+        if (seam > 10).all() and (seam < 35).all() and crossed[k] == 2
+    ]
+    assert between  # a cut crossing only the 2-px join between bars 1 and 2
+    assert (np.diff(seams, axis=1) ** 2 <= 1).all()  # one column per row at most
+    assert (np.diff(seams[:, 0]) >= 0).all()  # left to right
+
+
+def test_a_seam_passes_between_digits_that_overlap_in_columns():
+    mask = np.zeros((40, 60), dtype=bool)
+    for r in range(40):  # two parallel slanted strokes whose columns overlap
+        mask[r, 10 + r // 4 : 14 + r // 4] = True
+        mask[r, 20 + r // 4 : 24 + r // 4] = True
+    group = Group(slice(0, 40), slice(0, 60), mask)
+    seams, crossed = cut_seams(group, stroke=4)
+    first = [group.between(np.full(40, -1), s) for s in seams[crossed == 0]]
+    # No straight cut separates them (columns 20-23 hold both); a seam does.
+    assert any(p is not None and p.mask.sum() == 40 * 4 for p in first)
+
+
+def _holds_only(piece, bar, bars):
+    """Whether ``piece`` holds all of ``bar``'s columns and none of the others."""
+    left = piece.cols.start
+    inside = [range(max(c0, left), min(c1, piece.cols.stop)) for c0, c1 in bars]
+    full = left <= bar[0] and bar[1] <= piece.cols.stop
+    full = full and all(piece.mask[:, c - left].all() for c in range(*bar))
+    return full and all(
+        len(r) == 0 for r, b in zip(inside, bars, strict=True) if b != bar
+    )
+
+
+def test_candidate_pieces_hold_each_digit_alone():
+    group = _three_bars_joined()  # two digit heights wide
+    page = Page(np.zeros((40, 80)), height=40.0, stroke=6.0, groups=[group])
+    n_seams, pieces = candidate_pieces(page, group)
+    bars = [(5, 11), (35, 41), (65, 71)]
+    for bar in bars:
+        assert any(_holds_only(p, bar, bars) for p in pieces.values())
+    assert all(p.width <= 1.6 * 40 for p in pieces.values())
+    assert (0, n_seams - 1) not in pieces  # too wide to be one digit
+    narrow = Group(slice(0, 40), slice(0, 46), group.mask[:, :46])
+    n_seams, pieces = candidate_pieces(page, narrow)
+    assert pieces[(0, n_seams - 1)] is narrow  # may be one digit
 
 
 def test_blank_images_raise():
