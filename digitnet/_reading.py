@@ -29,8 +29,13 @@ WHOLE_SURE = 0.95
 class DigitRead:
     """One digit of a :class:`Reading`.
 
-    ``box`` is ``(left, top, right, bottom)`` in the image's pixels;
-    ``flagged`` is True when ``probability`` is below the reading's
+    ``count_probability`` is the probability that the stretch of connected
+    ink the digit was read from holds as many digits as were read from it:
+    1 where it was not cut (narrow, or surely one digit), less where touching
+    digits were cut apart and another cut was plausible. ``probability`` and
+    the probabilities in ``top3`` are the digit model's times
+    ``count_probability``. ``box`` is ``(left, top, right, bottom)`` in the image's
+    pixels; ``flagged`` is True when ``probability`` is below the reading's
     ``min_confidence``.
 
     Examples
@@ -47,6 +52,7 @@ class DigitRead:
     top3: list
     box: tuple
     flagged: bool
+    count_probability: float = 1.0
 
     def to_dict(self):
         """JSON-ready dict."""
@@ -56,6 +62,7 @@ class DigitRead:
             "top3": [list(pair) for pair in self.top3],
             "box": list(self.box),
             "flagged": self.flagged,
+            "count_probability": self.count_probability,
         }
 
 
@@ -125,34 +132,89 @@ def _best_path(n_seams, edges, scores):
     return path[::-1]
 
 
-def _best_pieces(model, page, group, shape):
-    """The pieces of ``group`` and their digit probabilities, for the best cut.
+def _cut(model, page, group, shape):
+    """``(piece, digit probabilities, count probability)`` per digit of ``group``.
 
-    A group no wider than :data:`SPLIT_ASPECT` digit heights is one digit.
-    A wider one is kept whole when the piece model is sure of it
-    (:data:`WHOLE_SURE`); otherwise it may be touching digits, and it is cut
-    into the chain of candidate pieces (:func:`candidate_pieces`) that
-    maximises the sum, over pieces, of the log-probability that the digit
-    model reads the piece right and that the piece model finds it whole.
+    The group is cut into the chain of candidate pieces
+    (:func:`candidate_pieces`) that maximises the sum, over pieces, of the
+    log-probability that the digit model reads the piece right and that the
+    piece model finds it one whole digit. The count probability is
+    :func:`_count_probability` of the chain's length.
     """
-    if group.width <= SPLIT_ASPECT * page.height:
-        return [group], _digit_proba(model, page, [group], shape)
-    if whole_probability(page, [group])[0] >= WHOLE_SURE:
-        return [group], _digit_proba(model, page, [group], shape)
     n_seams, pieces = candidate_pieces(page, group)
     edges, parts = list(pieces), list(pieces.values())
     proba = _digit_proba(model, page, parts, shape)
+    whole = whole_probability(page, parts)
     scores = np.log(np.maximum(proba.max(axis=1), 1e-12)) + np.log(
-        np.maximum(whole_probability(page, parts), 1e-12)
+        np.maximum(whole, 1e-12)
     )
     path = _best_path(n_seams, edges, scores)
     chosen = [edges.index(edge) for edge in itertools.pairwise(path)]
-    return [parts[k] for k in chosen], proba[chosen]
+    count = _count_probability(n_seams, edges, scores, len(chosen))
+    return [(parts[k], proba[k], count) for k in chosen]
+
+
+def _count_probability(n_seams, edges, scores, count):
+    """The probability that a group holds ``count`` digits.
+
+    Each chain of pieces (a path from seam 0 to the last one) gets the
+    probability ``exp(score)``, normalised over all chains; the chains of
+    ``count`` pieces are summed (a forward pass over ``(seam, pieces so
+    far)``). Chains that differ only in where a cut runs have the same
+    count, so they do not split its probability.
+    """
+    forward = np.full((n_seams, n_seams + 1), -np.inf)
+    forward[0, 0] = 0.0
+    for (i, j), score in sorted(zip(edges, scores, strict=True), key=lambda e: e[0][1]):
+        forward[j, 1:] = np.logaddexp(forward[j, 1:], forward[i, :-1] + score)
+    counts = forward[-1]
+    return float(np.exp(counts[count] - np.logaddexp.reduce(counts)))
+
+
+def _read_groups(model, page, shape):
+    """``(piece, digit probabilities, count probability)`` per digit, left to right.
+
+    A group no wider than :data:`SPLIT_ASPECT` digit heights is one digit, and
+    so is a wider one that the piece model finds whole with at least
+    :data:`WHOLE_SURE` (count probability 1); any other group may be touching
+    digits and is cut (:func:`_cut`).
+    """
+    groups = sorted(page.groups, key=lambda g: g.cols.start)
+    whole = whole_probability(page, groups)
+    kept = [
+        g.width <= SPLIT_ASPECT * page.height or w >= WHOLE_SURE
+        for g, w in zip(groups, whole, strict=True)
+    ]
+    uncut = [g for g, keep in zip(groups, kept, strict=True) if keep]
+    proba = iter(_digit_proba(model, page, uncut, shape) if uncut else ())
+    digits = []
+    for group, keep in zip(groups, kept, strict=True):
+        if keep:
+            digits.append((group, next(proba), 1.0))
+        else:
+            digits.extend(_cut(model, page, group, shape))
+    return digits
 
 
 def _digit_proba(model, page, parts, shape):
     features = np.stack([_features(page, p, shape) for p in parts])
     return np.asarray(model.predict_proba(features))
+
+
+def _digit_read(model, part, proba, count, scale, min_confidence):
+    """The :class:`DigitRead` of one piece, its box in the image's pixels."""
+    p = count * proba
+    order = np.argsort(-p, kind="stable")[:3]
+    box = (part.cols.start, part.rows.start, part.cols.stop, part.rows.stop)
+    best = float(p[order[0]])
+    return DigitRead(
+        label=builtin(model.classes_[order[0]]),
+        probability=best,
+        top3=[(builtin(model.classes_[i]), float(p[i])) for i in order],
+        box=tuple(round(v * scale) for v in box),
+        flagged=min_confidence is not None and best < min_confidence,
+        count_probability=float(count),
+    )
 
 
 @validate_params(
@@ -209,29 +271,9 @@ def read_digits(model, image, *, min_confidence=None):
     shape = check_shape(model)
     gray, scale = load_gray(image, with_scale=True)
     page = segment(gray)
-    digits = []
-    for group in sorted(page.groups, key=lambda g: g.cols.start):
-        pieces, proba = _best_pieces(model, page, group, shape)
-        for part, p in zip(pieces, proba, strict=True):
-            order = np.argsort(-p, kind="stable")[:3]
-            box = tuple(
-                round(v * scale)
-                for v in (
-                    part.cols.start,
-                    part.rows.start,
-                    part.cols.stop,
-                    part.rows.stop,
-                )
-            )
-            best = float(p[order[0]])
-            digits.append(
-                DigitRead(
-                    label=builtin(model.classes_[order[0]]),
-                    probability=best,
-                    top3=[(builtin(model.classes_[i]), float(p[i])) for i in order],
-                    box=box,
-                    flagged=min_confidence is not None and best < min_confidence,
-                )
-            )
+    digits = [
+        _digit_read(model, part, proba, count, scale, min_confidence)
+        for part, proba, count in _read_groups(model, page, shape)
+    ]
     digits.sort(key=lambda d: d.box[0])
     return Reading(tuple(digits))

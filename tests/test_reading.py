@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 import digitnet
 from digitnet import read_digits
+from digitnet._reading import _count_probability
 from digitnet.cli import main
 from digitnet.datasets import make_numbers
 from digitnet.exceptions import BlankImageError
@@ -48,7 +49,7 @@ def _accuracy(model, numbers, texts):
             },
             0.9,
         ),
-        ({"gap": (-0.08, 0.0)}, 0.4),
+        ({"gap": (-0.08, 0.0)}, 0.75),
     ],
     ids=["gaps", "jitter-scale-polarity-noise-line", "touching"],
 )
@@ -150,6 +151,47 @@ def test_flags_and_marks_follow_min_confidence(mnist_fast_model, mnist_digits):
     assert unflagged.flagged == ()
 
 
+def test_count_probability_sums_chains_of_each_length():
+    # Seams 0..2: one piece (0, 2) with p = 0.2, or two pieces with 0.5 * 0.8.
+    edges, scores = [(0, 1), (1, 2), (0, 2)], np.log([0.5, 0.8, 0.2])
+    assert _count_probability(3, edges, scores, 2) == pytest.approx(0.4 / 0.6)
+    assert _count_probability(3, edges, scores, 1) == pytest.approx(0.2 / 0.6)
+    # Two ways to cut in two (the cut at seam 1 or 2) add up: no split of belief.
+    edges = [(0, 1), (1, 3), (0, 2), (2, 3), (0, 3)]
+    scores = np.log([0.5, 0.8, 0.5, 0.8, 0.2])
+    assert _count_probability(4, edges, scores, 2) == pytest.approx(0.8 / 1.0)
+
+
+def test_cut_digits_carry_the_count_probability(mnist_fast_model, mnist_digits):
+    numbers, _, _ = make_numbers(
+        *mnist_digits, n_numbers=20, n_digits=5, random_state=4, gap=(-0.08, 0.0)
+    )
+    counts = []
+    for number in numbers:
+        for digit in read_digits(mnist_fast_model, number).digits:
+            counts.append(digit.count_probability)
+            assert digit.probability <= digit.count_probability + 1e-9
+            assert sum(p for _, p in digit.top3) <= digit.count_probability + 1e-6
+    assert min(counts) < 0.9  # some cuts had a plausible alternative
+    assert np.mean(np.equal(counts, 1.0)) < 0.9  # touching digits were cut
+
+
+def test_review_leaves_few_errors_unflagged(mnist_fast_model, mnist_digits):
+    """Flagging the least sure 5% of digits leaves >= 99% right (gaps)."""
+    numbers, texts, boxes = make_numbers(
+        *mnist_digits, n_numbers=60, n_digits=5, random_state=6, gap=(0.1, 0.4)
+    )
+    digits = []
+    for number, text, true_boxes in zip(numbers, texts, boxes, strict=True):
+        for d in read_digits(mnist_fast_model, number).digits:
+            centre = (d.box[0] + d.box[2]) / 2
+            k = [i for i, b in enumerate(true_boxes) if b[0] <= centre < b[2]]
+            digits.append((d.probability, len(k) == 1 and str(d.label) == text[k[0]]))
+    threshold = np.quantile([p for p, _ in digits], 0.05)
+    unflagged = [ok for p, ok in digits if p >= threshold]
+    assert np.mean(unflagged) >= 0.99
+
+
 def test_blank_image_and_bad_min_confidence(mnist_fast_model):
     with pytest.raises(BlankImageError, match="no visible ink"):
         read_digits(mnist_fast_model, np.zeros((50, 200)))
@@ -187,6 +229,7 @@ def test_read_command_prints_json_and_debug_pictures(
         "top3",
         "box",
         "flagged",
+        "count_probability",
     }
     assert "cannot identify image file" in out[1]["error"]
     with Image.open(tmp_path / "debug" / "4097-read.png") as picture:
