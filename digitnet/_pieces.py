@@ -140,12 +140,21 @@ def make_piece_data(images, labels, *, n_numbers, random_state=0):
 def fit_piece_model(X, y, **params):
     """A piece model fitted on :func:`make_piece_data`'s ``(X, y)``.
 
-    The ``"fast"`` preset for 5 epochs; ``params`` override its parameters.
+    The ``"fast"`` preset for 5 epochs, with dropout 0.2 in the dense head
+    (the pieces of one number are much alike; without it the model fits
+    them by heart: 98.9% on its training pieces, 96.0% on held-out ones);
+    ``params`` override these parameters.
     """
     from ._classifier import DigitClassifier
     from ._presets import PRESETS
 
-    params = {**PRESETS["fast"], "max_iter": 5, "random_state": 0, **params}
+    params = {
+        **PRESETS["fast"],
+        "max_iter": 5,
+        "dropout": 0.2,
+        "random_state": 0,
+        **params,
+    }
     return DigitClassifier(**params).fit(X, y)
 
 

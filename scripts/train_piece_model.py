@@ -4,10 +4,10 @@ The piece model tells :func:`digitnet.read_digits` whether a candidate piece
 of a line of ink is one whole digit (see ``digitnet/_pieces.py``). It learns
 from numbers composed from MNIST's *training* digits, so the reading
 benchmark, composed from MNIST's test digits, measures it on digits it has
-not seen. Needs MNIST in the data home (``DIGITNET_DATA``); about 4 minutes
-on 2 CPU cores.
+not seen. Needs MNIST in the data home (``DIGITNET_DATA``) and about 12 GB of
+memory; about 26 minutes on 2 CPU cores (877,150 pieces).
 
-    python scripts/train_piece_model.py [--numbers 2000] [--output PATH]
+    python scripts/train_piece_model.py [--numbers 3500] [--output PATH]
 """
 
 import argparse
@@ -20,7 +20,7 @@ from digitnet.datasets import fetch_mnist
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=2000, help="per condition")
+    parser.add_argument("--numbers", type=int, default=3500, help="per condition")
     parser.add_argument("--output", type=Path, default=PIECE_MODEL_PATH)
     args = parser.parse_args(argv)
     from digitnet._pieces import fit_piece_model
