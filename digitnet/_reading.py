@@ -180,11 +180,12 @@ def _read_groups(model, page, shape):
     digits and is cut (:func:`_cut`).
     """
     groups = sorted(page.groups, key=lambda g: g.cols.start)
-    whole = whole_probability(page, groups)
-    kept = [
-        g.width <= SPLIT_ASPECT * page.height or w >= WHOLE_SURE
-        for g, w in zip(groups, whole, strict=True)
-    ]
+    kept = [g.width <= SPLIT_ASPECT * page.height for g in groups]
+    wide = [k for k, keep in enumerate(kept) if not keep]
+    if wide:
+        whole = whole_probability(page, [groups[k] for k in wide])
+        for k, w in zip(wide, whole, strict=True):
+            kept[k] = w >= WHOLE_SURE
     uncut = [g for g, keep in zip(groups, kept, strict=True) if keep]
     proba = iter(_digit_proba(model, page, uncut, shape) if uncut else ())
     digits = []
