@@ -1,12 +1,15 @@
-"""The piece model: is a piece of a line of ink one whole digit?
+"""The piece model: is a piece of a line of ink one whole digit, and which?
 
 A digit model reads nearly anything confidently: half of a 0 as a 1, a 6
 touching a 1 as a 4. So when :mod:`digitnet._reading` chooses where to cut
 touching digits, the digit model's probabilities alone cannot tell a whole
 digit from a fragment or a pair. The piece model can: a small CNN
 (:class:`DigitClassifier`, the ``"fast"`` preset) that sees each candidate
-piece at the line's scale, with the ink around it, and answers 1 (one whole
-digit) or 0 (part of a digit, or several).
+piece at the line's scale, with the ink around it, and answers the digit
+(0-9) when the piece is one whole digit, :data:`NOT_A_DIGIT` when it is part
+of a digit, or several. Having learnt from cut pieces, it also reads a digit
+whose edge a cut clipped, or that still carries a bit of its neighbour,
+better than a digit model that never saw one.
 
 It is trained by :func:`fit_piece_model` on numbers composed from MNIST's
 training digits by :func:`~digitnet.datasets.make_numbers`, with the
@@ -31,6 +34,8 @@ PIECE_MODEL_PATH = Path(__file__).parent / "_data" / "piece_model.dnet"
 SIDE = 28
 #: Height, in input pixels, that one line's digit height is drawn at.
 LINE_HEIGHT = 16
+#: The piece model's class for a piece that is not one whole digit.
+NOT_A_DIGIT = 10
 #: A candidate piece is one whole digit when both of its edges lie within
 #: this many digit heights (plus one pixel) of a true digit box's edges.
 EDGE_TOLERANCE = 0.1
@@ -84,8 +89,13 @@ def piece_view(page, piece):
     return out / peak if peak > 0 else out
 
 
-def is_whole(piece, boxes, height):
-    """1 when ``piece`` matches one of the true ``boxes`` and covers no other."""
+def matching_box(piece, boxes, height):
+    """Index of the true box that ``piece`` is, or -1.
+
+    The piece is box ``k`` when both of its edges lie within
+    :data:`EDGE_TOLERANCE` digit heights (plus one pixel) of the box's, and
+    it covers less than 30% of any other box.
+    """
     start, stop = piece.cols.start, piece.cols.stop
     tolerance = EDGE_TOLERANCE * height + 1
     for k, box in enumerate(boxes):
@@ -95,8 +105,14 @@ def is_whole(piece, boxes, height):
                 for j, b in enumerate(boxes)
                 if j != k
             ]
-            return int(max(covered, default=0.0) < 0.3)
-    return 0
+            return k if max(covered, default=0.0) < 0.3 else -1
+    return -1
+
+
+def piece_label(piece, boxes, text, height):
+    """The piece model's target: the digit ``piece`` is, or :data:`NOT_A_DIGIT`."""
+    k = matching_box(piece, boxes, height)
+    return int(text[k]) if k >= 0 else NOT_A_DIGIT
 
 
 def page_pieces(page):
@@ -113,15 +129,16 @@ def page_pieces(page):
 def make_piece_data(images, labels, *, n_numbers, random_state=0):
     """Piece-model training data from single digits: ``(X, y)``.
 
-    ``X`` has shape ``(n_pieces, 2, SIDE, SIDE)``; ``y`` is 1 for whole
-    digits. ``n_numbers`` numbers of 2-6 digits are composed under each of
+    ``X`` has shape ``(n_pieces, 2, SIDE, SIDE)``; ``y`` is the digit of a
+    whole-digit piece, :data:`NOT_A_DIGIT` for any other. ``n_numbers``
+    numbers of 2-6 digits are composed under each of
     :data:`TRAINING_CONDITIONS`.
     """
     from .datasets import make_numbers
 
     X, y = [], []
     for k, conditions in enumerate(TRAINING_CONDITIONS):
-        numbers, _, boxes = make_numbers(
+        numbers, texts, boxes = make_numbers(
             images,
             labels,
             n_numbers=n_numbers,
@@ -129,11 +146,11 @@ def make_piece_data(images, labels, *, n_numbers, random_state=0):
             random_state=random_state + k,
             **conditions,
         )
-        for number, true_boxes in zip(numbers, boxes, strict=True):
+        for number, text, true_boxes in zip(numbers, texts, boxes, strict=True):
             page = segment(load_gray(number))
             for piece in page_pieces(page):
                 X.append(piece_view(page, piece))
-                y.append(is_whole(piece, true_boxes, page.height))
+                y.append(piece_label(piece, true_boxes, text, page.height))
     return np.stack(X), np.asarray(y)
 
 
@@ -141,8 +158,9 @@ def fit_piece_model(X, y, **params):
     """A piece model fitted on :func:`make_piece_data`'s ``(X, y)``.
 
     The ``"fast"`` preset for 5 epochs, with dropout 0.2 in the dense head
-    (the pieces of one number are much alike; without it the model fits
-    them by heart: 98.9% on its training pieces, 96.0% on held-out ones);
+    (the pieces of one number are much alike; without it a model that only
+    told whole digits from the rest fitted them by heart: 98.9% on its
+    training pieces, 96.0% on held-out ones);
     ``params`` override these parameters.
     """
     from ._classifier import DigitClassifier
@@ -166,9 +184,22 @@ def bundled_piece_model():
     return load(PIECE_MODEL_PATH)
 
 
-def whole_probability(page, pieces, model=None):
-    """For each piece, the probability that it is one whole digit."""
+def piece_proba(page, pieces, model=None):
+    """The piece model's reading of ``pieces``: ``(whole, digits)``.
+
+    ``whole[i]`` is the probability that piece ``i`` is one whole digit;
+    ``digits[i, d]`` the probability that it is digit ``d`` (0-9), if it is
+    one.
+    """
     model = bundled_piece_model() if model is None else model
     views = np.stack([piece_view(page, p) for p in pieces])
     proba = np.asarray(model.predict_proba(views))
-    return proba[:, list(model.classes_).index(1)]
+    classes = list(model.classes_)
+    whole = 1.0 - proba[:, classes.index(NOT_A_DIGIT)]
+    digits = proba[:, [classes.index(d) for d in range(NOT_A_DIGIT)]]
+    return whole, digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
+
+
+def whole_probability(page, pieces, model=None):
+    """For each piece, the probability that it is one whole digit."""
+    return piece_proba(page, pieces, model)[0]

@@ -3,8 +3,9 @@
 :func:`read_digits` segments the image (:mod:`digitnet._segment`), turns each
 piece into model input with the same MNIST-style preprocessing as
 ``digitnet predict``, and where a piece may hold several touching digits,
-keeps the cut whose pieces the digit model reads best and the piece model
-(:mod:`digitnet._pieces`) finds most likely to be whole digits.
+keeps the cut whose pieces the digit model and the piece model
+(:mod:`digitnet._pieces`) together read best and find most likely to be
+whole digits.
 """
 
 import itertools
@@ -16,7 +17,7 @@ from scipy import ndimage
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._images import check_shape, crop_to_features, load_gray
-from ._pieces import whole_probability
+from ._pieces import piece_proba, whole_probability
 from ._plain import builtin
 from ._segment import SPLIT_ASPECT, candidate_pieces, segment
 
@@ -137,14 +138,16 @@ def _cut(model, page, group, shape):
 
     The group is cut into the chain of candidate pieces
     (:func:`candidate_pieces`) that maximises the sum, over pieces, of the
-    log-probability that the digit model reads the piece right and that the
-    piece model finds it one whole digit. The count probability is
+    log-probability that the piece is one whole digit and of its most
+    probable label (:func:`_joint_reading`). The count probability is
     :func:`_count_probability` of the chain's length.
     """
     n_seams, pieces = candidate_pieces(page, group)
     edges, parts = list(pieces), list(pieces.values())
-    proba = _digit_proba(model, page, parts, shape)
-    whole = whole_probability(page, parts)
+    whole, digits = piece_proba(page, parts)
+    proba = _joint_reading(
+        model.classes_, _digit_proba(model, page, parts, shape), digits
+    )
     scores = np.log(np.maximum(proba.max(axis=1), 1e-12)) + np.log(
         np.maximum(whole, 1e-12)
     )
@@ -152,6 +155,30 @@ def _cut(model, page, group, shape):
     chosen = [edges.index(edge) for edge in itertools.pairwise(path)]
     count = _count_probability(n_seams, edges, scores, len(chosen))
     return [(parts[k], proba[k], count) for k in chosen]
+
+
+def _joint_reading(classes, proba, digits):
+    """The digit model's and the piece model's readings of cut pieces, joined.
+
+    The digit model sees a piece alone, as :func:`preprocess_image` makes
+    it; the piece model learnt from cut pieces, seen with the ink around
+    them, so it still reads a digit whose edge a cut clipped. Where the digit
+    model's classes are digits (``0``-``9``, as numbers or strings), the two
+    readings are multiplied and normalised; for other classes the digit
+    model's reading is kept.
+    """
+    columns = [_digit_of(c) for c in classes]
+    if None in columns:
+        return proba
+    joint = proba * digits[:, columns]
+    total = joint.sum(axis=1, keepdims=True)
+    return np.where(total > 0, joint / np.where(total > 0, total, 1.0), proba)
+
+
+def _digit_of(label):
+    """The digit 0-9 that a class label names, or None."""
+    text = str(builtin(label))
+    return int(text) if len(text) == 1 and text in "0123456789" else None
 
 
 def _count_probability(n_seams, edges, scores, count):
