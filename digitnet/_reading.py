@@ -34,7 +34,8 @@ class DigitRead:
     ink the digit was read from holds as many digits as were read from it:
     1 where it was not cut (narrow, or surely one digit), less where touching
     digits were cut apart and another cut was plausible. ``probability`` and
-    the probabilities in ``top3`` are the digit model's times
+    the probabilities in ``top3`` are the label probabilities (the digit
+    model's; for a cut piece, joined with the piece model's reading) times
     ``count_probability``. ``box`` is ``(left, top, right, bottom)`` in the image's
     pixels; ``flagged`` is True when ``probability`` is below the reading's
     ``min_confidence``.
