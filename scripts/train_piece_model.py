@@ -4,8 +4,9 @@ The piece model tells :func:`digitnet.read_digits` whether a candidate piece
 of a line of ink is one whole digit, and which (see ``digitnet/_pieces.py``).
 It learns from numbers composed from MNIST's *training* digits, so the
 reading benchmark, composed from MNIST's test digits, measures it on digits
-it has not seen. Needs MNIST in the data home (``DIGITNET_DATA``) and about 12 GB of
-memory; about 26 minutes on 2 CPU cores (877,150 pieces).
+it has not seen. Needs MNIST in the data home (``DIGITNET_DATA``) and about
+17 GB of memory (peak resident size, measured); about 26 minutes on 2 CPU
+cores (877,150 pieces).
 
     python scripts/train_piece_model.py [--numbers 3500] [--output PATH]
 """
