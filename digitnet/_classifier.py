@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._augment import prediction_thetas, transform_images
 from ._callbacks import epoch_end
 from ._device import device_on_load, place
 from ._modules import ACTIVATIONS
@@ -158,6 +159,18 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         LeNet-5, which lose accuracy to it at 10 epochs. Ignored for tables.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
+    test_time_augment : int, default=0
+        Predictions average the class probabilities of each image and of
+        this many transformed copies of it (rotations up to 5 degrees,
+        shifts up to 5% of the side, size changes up to 5%; the same
+        transforms for every image, so a prediction does not depend on the
+        rest of the batch). Prediction takes ``1 + test_time_augment`` times
+        as long. With 15 copies, MNIST's test set: the accurate preset 99.50%
+        -> 99.57%, the default model 99.37% -> 99.41%; on real photos the
+        probabilities of wrong answers drop (so ``min_confidence`` catches
+        them), but an answer can also turn wrong (see :doc:`benchmarks`).
+        Only used by ``predict*``, so it can be set on a fitted model
+        (``set_params``). Ignored for tables; ONNX export needs 0.
     checkpoint_dir : str or os.PathLike, default=None
         Folder where ``fit`` rewrites ``checkpoint.pt`` atomically after every
         epoch, so a killed process loses at most one epoch. A new ``fit`` with
@@ -280,6 +293,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "augment": ["boolean", dict, StrOptions({"auto"})],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "test_time_augment": [Interval(Integral, 0, None, closed="left")],
         "checkpoint_dir": [None, str, os.PathLike],
         "device": [str],
     }
@@ -314,6 +328,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         augment="auto",
         label_smoothing=0.0,
+        test_time_augment=0,
         checkpoint_dir=None,
         device="auto",
     ):
@@ -344,6 +359,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.augment = augment
         self.label_smoothing = label_smoothing
+        self.test_time_augment = test_time_augment
         self.checkpoint_dir = checkpoint_dir
         self.device = device
 
@@ -446,7 +462,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # -------------------------------------------------------------- predict
-    def _logits(self, X):
+    def _logits(self, X, theta=None):
+        """The network's outputs; images transformed by ``theta`` if given."""
         check_is_fitted(self)
         fitted = self.fitted_input_
         X, image_shape = split_images(X)
@@ -455,7 +472,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         fitted.check_pixel_range(X, type(self).__name__)
 
         def prepare(chunk):
-            return fitted.to_tensor(chunk, self.device_)
+            tensor = fitted.to_tensor(chunk, self.device_)
+            return tensor if theta is None else transform_images(tensor, theta)
 
         logits = self.net_.forward(TensorDataset(X, prepare=prepare), training=False)
         bad = ~torch.isfinite(logits).all(dim=1)
@@ -468,6 +486,17 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
                 "diverged in training."
             )
         return logits
+
+    def _proba(self, X):
+        """Float64 class probabilities, averaged over the test-time copies."""
+        if self.test_time_augment != 0:
+            self._validate_params()  # it may have been set after fit
+        proba = torch.softmax(self._logits(X).double(), dim=1)
+        if not self.test_time_augment:
+            return proba
+        for theta in prediction_thetas(self.test_time_augment):
+            proba += torch.softmax(self._logits(X, theta).double(), dim=1)
+        return proba / (1 + self.test_time_augment)
 
     def predict_proba(self, X):
         """Probability of each class for each sample.
@@ -485,7 +514,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
             (the softmax is taken in float64), as scikit-learn's metrics
             expect.
         """
-        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+        return self._proba(X).numpy()
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits.
@@ -501,6 +530,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
+        if self.test_time_augment:
+            return torch.log(self._proba(X)).numpy()
         return torch.log_softmax(self._logits(X), dim=1).double().numpy()
 
     def predict(self, X):
@@ -517,8 +548,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        indices = self._logits(X).argmax(dim=1).numpy()
-        return self.classes_[indices]
+        scores = self._proba(X) if self.test_time_augment else self._logits(X)
+        return self.classes_[scores.argmax(dim=1).numpy()]
 
     # ---------------------------------------------------------- persistence
     def save(self, path):
@@ -583,6 +614,12 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
+        if self.test_time_augment:
+            raise ValueError(
+                "to_onnx exports one pass of the network, but test_time_augment="
+                f"{self.test_time_augment!r} averages several; set_params("
+                "test_time_augment=0) before exporting."
+            )
         export_onnx(self, path)
 
     def __getstate__(self):

@@ -1,11 +1,19 @@
-"""Batch augmentation and label smoothing."""
+"""Batch augmentation, test-time augmentation and label smoothing."""
+
+import copy
 
 import numpy as np
 import pytest
 import torch
 
 from digitnet import DigitClassifier
-from digitnet._augment import AUTO_AUGMENT_BELOW, RandomAffine, resolve_augment
+from digitnet._augment import (
+    AUTO_AUGMENT_BELOW,
+    RandomAffine,
+    prediction_thetas,
+    resolve_augment,
+    transform_images,
+)
 
 
 def test_zero_strength_affine_is_the_identity():
@@ -109,3 +117,64 @@ def test_presets_are_plain_parameter_sets(digits):
     assert fast.score(X_test, y_test) > 0.9
     accurate = DigitClassifier(**PRESETS["accurate"])
     assert accurate.augment is True
+
+
+def test_test_time_transforms_are_fixed_and_mild():
+    thetas = prediction_thetas(15)
+    assert thetas.shape == (15, 2, 3)
+    torch.testing.assert_close(thetas, prediction_thetas(15))  # same every call
+    linear = thetas[:, :, :2]
+    zoom = torch.sqrt(torch.linalg.det(linear))
+    assert ((1 / zoom - 1).abs() <= 0.05 + 1e-6).all()  # size within 5%
+    assert (thetas[:, :, 2].abs() <= 0.1 + 1e-6).all()  # shift within 5% a side
+    assert not torch.allclose(thetas[0], thetas[1])
+
+
+def test_transform_images_applies_one_matrix_to_every_image():
+    x = torch.rand(3, 1, 28, 28)
+    identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    torch.testing.assert_close(transform_images(x, identity), x, atol=1e-5, rtol=0)
+    theta = prediction_thetas(1)[0]
+    both = transform_images(torch.cat([x, x]), theta)
+    torch.testing.assert_close(both[:3], both[3:])
+    table = torch.rand(3, 64)
+    assert transform_images(table, theta) is table
+
+
+@pytest.fixture(scope="module")
+def small_cnn(digits):
+    X_train, _, y_train, _ = digits
+    clf = DigitClassifier(architecture="cnn", max_iter=2, random_state=0)
+    return clf.fit(X_train[:400], y_train[:400])
+
+
+def test_test_time_augment_averages_transformed_copies(small_cnn, small_digits):
+    _, X_test, _, _ = small_digits
+    plain = small_cnn.predict_proba(X_test)
+    tta = copy.deepcopy(small_cnn).set_params(test_time_augment=4)
+    proba = tta.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.abs(proba - plain).max() > 1e-3  # the copies count
+    np.testing.assert_array_equal(tta.predict(X_test), tta.classes_[proba.argmax(1)])
+    np.testing.assert_allclose(np.exp(tta.predict_log_proba(X_test)), proba)
+    # Each sample's answer is its own: not the batch's, nor its order's.
+    np.testing.assert_allclose(tta.predict_proba(X_test[:7]), proba[:7])
+    np.testing.assert_allclose(tta.predict_proba(X_test[::-1]), proba[::-1])
+    tta.set_params(test_time_augment=0)
+    np.testing.assert_array_equal(tta.predict_proba(X_test), plain)
+
+
+def test_test_time_augment_is_checked_when_predicting(
+    small_cnn, small_digits, tmp_path
+):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    _, X_test, _, _ = small_digits
+    model = copy.deepcopy(small_cnn)
+    model.set_params(test_time_augment=-1)
+    with pytest.raises(InvalidParameterError, match="test_time_augment"):
+        model.predict(X_test)
+    model.set_params(test_time_augment=2)
+    with pytest.raises(ValueError, match=r"set_params\(test_time_augment=0\)"):
+        model.to_onnx(tmp_path / "model.onnx")
+    assert not (tmp_path / "model.onnx").exists()

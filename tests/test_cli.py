@@ -168,6 +168,26 @@ def test_predict_marks_answers_below_min_confidence(digits_run, tmp_path, capsys
     assert "expected a probability in [0, 1]" in capsys.readouterr().err
 
 
+def test_predict_averages_test_time_copies(digits_run, tmp_path, capsys):
+    import digitnet
+
+    _, _, model = digits_run
+    path = _zero_photo(tmp_path / "zero.png")
+    assert main(["predict", str(model), str(path), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)[0]["probability"]
+    args = ["predict", str(model), str(path), "--test-time-augment", "4", "--json"]
+    assert main(args) == 0
+    averaged = json.loads(capsys.readouterr().out)[0]["probability"]
+    fitted = digitnet.load(model).set_params(test_time_augment=4)
+    features = digitnet.preprocess_image(path, fitted.input_shape_)
+    expected = fitted.predict_proba(features[None])[0].max()
+    assert averaged == pytest.approx(expected, abs=1e-9)
+    assert averaged != pytest.approx(plain, abs=1e-6)
+    with pytest.raises(SystemExit):
+        main(["predict", str(model), str(path), "--test-time-augment", "-2"])
+    assert "expected a whole number of copies" in capsys.readouterr().err
+
+
 def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
     from digitnet.datasets import _mnist
 

@@ -174,6 +174,7 @@ def _evaluate(args):
 
 def _predict(args):
     model = load_model_file(args.model)
+    model.set_params(test_time_augment=args.test_time_augment)
     threshold = args.min_confidence
 
     def classify(path):
@@ -294,6 +295,19 @@ def _add_train(sub):
     train.set_defaults(func=_train)
 
 
+def _copies(text):
+    """``--test-time-augment``: a count of copies, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of copies, 0 or more, not {text!r}"
+        )
+    return value
+
+
 def _add_evaluate(sub):
     ev = sub.add_parser("evaluate", help="metrics and pictures for a saved model")
     ev.add_argument("model", type=Path)
@@ -307,6 +321,14 @@ def _add_predict(sub):
     pr.add_argument("images", type=Path, nargs="+")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     add_min_confidence(pr, "answers ('flagged' in JSON)")
+    pr.add_argument(
+        "--test-time-augment",
+        type=_copies,
+        default=0,
+        metavar="K",
+        help="average each image's probabilities with those of K slightly "
+        "transformed copies (K+1 times slower; e.g. 15)",
+    )
     pr.set_defaults(func=_predict)
 
 
