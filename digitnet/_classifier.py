@@ -168,7 +168,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         as long. With 15 copies, MNIST's test set: the accurate preset 99.50%
         -> 99.57%, the default model 99.37% -> 99.41%; on real photos the
         probabilities of wrong answers drop (so ``min_confidence`` catches
-        them), but an answer can also turn wrong (see :doc:`benchmarks`).
+        them), but an answer can also turn wrong (see ``docs/benchmarks.md``).
         Only used by ``predict*``, so it can be set on a fitted model
         (``set_params``). Ignored for tables; ONNX export needs 0.
     checkpoint_dir : str or os.PathLike, default=None
