@@ -49,9 +49,7 @@ class RandomAffine:
     def __call__(self, x):
         if x.ndim != 4:
             return x  # tables are not images: nothing to transform
-        theta = self.thetas(x.shape[0]).to(device=x.device, dtype=x.dtype)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+        return transform_images(x, self.thetas(x.shape[0]))
 
     def thetas(self, n):
         """``n`` random affine matrices ``(n, 2, 3)`` for ``affine_grid``."""
@@ -86,7 +84,11 @@ def prediction_thetas(n_copies):
 
 
 def transform_images(x, theta):
-    """``x`` (a batch of images) under the one affine matrix ``theta``."""
+    """A batch of images ``x`` transformed by the affine ``theta``.
+
+    ``theta`` is one matrix ``(2, 3)`` for every image, or one per image
+    ``(n, 2, 3)``.
+    """
     if x.ndim != 4:
         return x  # tables are not images: nothing to transform
     theta = theta.to(device=x.device, dtype=x.dtype).expand(x.shape[0], 2, 3)

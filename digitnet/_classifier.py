@@ -489,11 +489,10 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
 
     def _proba(self, X):
         """Float64 class probabilities, averaged over the test-time copies."""
-        if self.test_time_augment != 0:
-            self._validate_params()  # it may have been set after fit
         proba = torch.softmax(self._logits(X).double(), dim=1)
-        if not self.test_time_augment:
+        if self.test_time_augment == 0:
             return proba
+        self._validate_params()  # it may have been set after fit
         for theta in prediction_thetas(self.test_time_augment):
             proba += torch.softmax(self._logits(X, theta).double(), dim=1)
         return proba / (1 + self.test_time_augment)
@@ -548,8 +547,8 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        scores = self._proba(X) if self.test_time_augment else self._logits(X)
-        return self.classes_[scores.argmax(dim=1).numpy()]
+        indices = self._proba(X).argmax(dim=1).numpy()  # checks the fit first
+        return self.classes_[indices]
 
     # ---------------------------------------------------------- persistence
     def save(self, path):

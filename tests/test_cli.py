@@ -183,6 +183,14 @@ def test_predict_averages_test_time_copies(digits_run, tmp_path, capsys):
     expected = fitted.predict_proba(features[None])[0].max()
     assert averaged == pytest.approx(expected, abs=1e-9)
     assert averaged != pytest.approx(plain, abs=1e-6)
+    # Without the option, a model keeps its own setting.
+    saved = tmp_path / "tta.dnet"
+    fitted.save(saved)
+    assert main(["predict", str(saved), str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["probability"] == averaged
+    args = ["predict", str(saved), str(path), "--test-time-augment", "0", "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)[0]["probability"] == plain
     with pytest.raises(SystemExit):
         main(["predict", str(model), str(path), "--test-time-augment", "-2"])
     assert "expected a whole number of copies" in capsys.readouterr().err

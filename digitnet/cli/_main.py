@@ -174,7 +174,8 @@ def _evaluate(args):
 
 def _predict(args):
     model = load_model_file(args.model)
-    model.set_params(test_time_augment=args.test_time_augment)
+    if args.test_time_augment is not None:
+        model.set_params(test_time_augment=args.test_time_augment)
     threshold = args.min_confidence
 
     def classify(path):
@@ -324,10 +325,11 @@ def _add_predict(sub):
     pr.add_argument(
         "--test-time-augment",
         type=_copies,
-        default=0,
+        default=None,
         metavar="K",
         help="average each image's probabilities with those of K slightly "
-        "transformed copies (K+1 times slower; e.g. 15)",
+        "transformed copies (K+1 times slower; e.g. 15; default: the model's "
+        "own test_time_augment)",
     )
     pr.set_defaults(func=_predict)
 
