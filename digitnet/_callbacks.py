@@ -221,11 +221,19 @@ class EpochEnd(Callback):
         if self.stopping is not None and self.stopping.stop_:
             raise StopTraining
 
+    def on_train_end(self, net, **kwargs):
+        # The roll-back copy is only needed while training: free its memory
+        # (on a GPU) and keep the epoch count.
+        if self.snapshot_ is not None:
+            self.snapshot_ = (self.snapshot_[0], None, None)
+
     def roll_back(self, net):
         """Return ``net`` to the last complete epoch; False if there is none."""
         if self.snapshot_ is None:
             return False
         n_epochs, module_state, optimizer_state = self.snapshot_
+        if module_state is None:
+            return False  # training has ended: nothing to roll back
         del net.history[n_epochs:]
         net.module_.load_state_dict(module_state)
         if optimizer_state is not None:

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from digitnet import DigitClassifier
-from digitnet._callbacks import EpochEnd, StoppingRule, build_callbacks, injected
+from digitnet._callbacks import (
+    EpochEnd,
+    StoppingRule,
+    build_callbacks,
+    epoch_end,
+    injected,
+)
 
 from .faults import FaultAt
 
@@ -104,6 +110,15 @@ def test_epoch_end_rolls_back_to_the_last_complete_epoch(small_digits):
     assert len(clf.net_.history) == 3
     for k, v in clf.net_.module_.state_dict().items():
         assert torch.equal(v, weights[k])
+
+
+def test_a_fitted_model_keeps_no_roll_back_copy(small_digits):
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(max_iter=2, random_state=0).fit(X_train, y_train)
+    end = epoch_end(clf.net_)
+    assert end.snapshot_[1:] == (None, None)  # weights and optimizer state freed
+    assert end.completed_ == 2
+    assert end.roll_back(clf.net_) is False
 
 
 def test_a_non_finite_loss_ends_training_with_an_error():
