@@ -23,7 +23,7 @@ from skorch.history import History
 from . import _checkpoint as ckpt
 from ._augment import check_augment, make_augmentation, resolve_augment
 from ._callbacks import build_callbacks, epoch_end
-from ._device import resolve_device
+from ._device import repeatable, resolve_device
 from ._files import check_writable
 from ._modules import build_fitted_module, check_layer_sizes, set_dropout_generator
 from ._net import TensorDataset, batch_size_for, make_training_net
@@ -94,7 +94,8 @@ def train(est, X, y, sample_weight, *, continuing, incremental, classes=None):
         est, data, seeds, device, incremental, previous, resume, identity
     )
     del data
-    net.partial_fit(train_ds, None)
+    with repeatable(device, enabled=est.random_state is not None):
+        net.partial_fit(train_ds, None)
     set_dropout_generator(net.module_, None)
     if net.interrupted_ and not epoch_end(net).completed_:
         raise KeyboardInterrupt  # no epoch completed: nothing worth keeping

@@ -14,24 +14,39 @@ from digitnet.cli import main
 
 ARCHITECTURES = ["mlp", "cnn", "lenet5"]
 TOLERANCE = 1e-5
+#: onnxruntime computes in float32 on the CPU; a model on CUDA runs its
+#: convolutions in TF32 (PyTorch's default for cuDNN), which agreed to 3.3e-4
+#: in a probability on an H100.
+CUDA_TOLERANCE = 1e-3
+
+
+def _agree(labels, expected, proba, tolerance):
+    """Labels agree, except (on CUDA) where the top two are within rounding."""
+    top2 = np.sort(proba.reshape(len(labels), -1), axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance
+    if tolerance == TOLERANCE:
+        clear[:] = True
+    return bool((np.asarray(labels) == np.asarray(expected))[clear].all())
 
 
 def _check_parity(model, path, X):
     """onnxruntime's answers equal the estimator's, in batches of 1 and 1,000."""
+    tol = TOLERANCE if model.device_ == "cpu" else CUDA_TOLERANCE
     session = onnxruntime.InferenceSession(str(path))
     rows = X.reshape(len(X), -1).astype(np.float32)
     expected_proba, expected = model.predict_proba(X), model.predict(X)
     label, proba = session.run(None, {"pixels": rows[:1000]})
     assert proba.shape == (min(len(X), 1000), len(model.classes_))
-    assert np.abs(proba - expected_proba[:1000]).max() <= TOLERANCE
-    assert (label == expected[:1000]).all()
+    assert np.abs(proba - expected_proba[:1000]).max() <= tol
+    assert _agree(label, expected[:1000], proba, tol)
     for i in range(5):  # batch size 1
         label, proba = session.run(None, {"pixels": rows[i : i + 1]})
-        assert np.abs(proba[0] - expected_proba[i]).max() <= TOLERANCE
-        assert label[0] == expected[i]
+        assert np.abs(proba[0] - expected_proba[i]).max() <= tol
+        assert _agree(label, expected[i : i + 1], proba, tol)
     served = OnnxModel(path)  # the whole set, through the reader
-    assert np.abs(served.predict_proba(X) - expected_proba).max() <= TOLERANCE
-    assert (served.predict(X) == expected).all()
+    served_proba = served.predict_proba(X)
+    assert np.abs(served_proba - expected_proba).max() <= tol
+    assert _agree(served.predict(X), expected, served_proba, tol)
 
 
 @pytest.fixture(scope="module", params=ARCHITECTURES)

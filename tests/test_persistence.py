@@ -24,7 +24,7 @@ def test_pickle_round_trip_gives_identical_predictions(fitted, small_digits):
     np.testing.assert_array_equal(
         restored.predict_proba(X_test), fitted.predict_proba(X_test)
     )
-    assert restored.device_ == "cpu"
+    assert restored.device_ == fitted.device_
 
 
 def test_joblib_round_trip_gives_identical_predictions(fitted, small_digits, tmp_path):
@@ -82,9 +82,11 @@ def test_auto_device_model_from_a_gpu_loads_silently_on_cpu(
     assert restored.device_ == "cpu"
     assert restored.net_.device == "cpu"
     assert restored.net_.iterator_valid__batch_size == 256  # the CPU's batches
-    np.testing.assert_array_equal(
-        restored.predict_proba(X_test), fitted.predict_proba(X_test)
-    )
+    expected = fitted.predict_proba(X_test)
+    if fitted.device_ == "cpu":
+        np.testing.assert_array_equal(restored.predict_proba(X_test), expected)
+    else:  # fitted on a real GPU, whose convolutions run in TF32
+        np.testing.assert_allclose(restored.predict_proba(X_test), expected, atol=1e-3)
 
 
 def test_explicit_cuda_model_falls_back_to_cpu_with_a_warning(
