@@ -15,6 +15,7 @@ validation) against the bare epoch of the plain loop: the fixed cost of
 import argparse
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -135,6 +136,21 @@ def measure(X, y, epochs, rounds):
     return {name: statistics.median(v) for name, v in per_round.items()}
 
 
+def _driver():
+    """The NVIDIA driver's version, as nvidia-smi reports it (or "unknown")."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+
+
 def environment():
     cpu = platform.processor() or platform.machine()
     try:
@@ -146,7 +162,10 @@ def environment():
         pass
     gpu = ""
     if torch.cuda.is_available():
-        gpu = f"GPU: {torch.cuda.get_device_name()} (CUDA {torch.version.cuda}); "
+        gpu = (
+            f"GPU: {torch.cuda.get_device_name()} (driver {_driver()}, CUDA "
+            f"{torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}); "
+        )
     return (
         f"{gpu}CPU: {cpu}; torch threads: {torch.get_num_threads()}; Python "
         f"{platform.python_version()}; torch {torch.__version__}; skorch "
