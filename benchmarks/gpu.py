@@ -421,6 +421,10 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+def _seconds(times):
+    return ", ".join(f"{t:.2f}" for t in times)
+
+
 def render(results):
     """Markdown for the "cuda" section of docs/benchmarks.md."""
     parts = []
@@ -446,7 +450,7 @@ def render(results):
             (
                 r["variant"],
                 f"{r['median_fit_s']:.2f}",
-                ", ".join(f"{t:.2f}" for t in r["fit_s"]),
+                _seconds(r["fit_s"]),
             )
             for r in results["ab"]
         ]
@@ -461,8 +465,8 @@ def render(results):
                 r.get("use_deterministic_algorithms"),
                 r.get("identical_proba"),
                 r.get("max_abs_diff"),
-                ", ".join(f"{t:.2f}" for t in r.get("seeded_fit_s", [])),
-                ", ".join(f"{t:.2f}" for t in r.get("unseeded_fit_s", [])),
+                _seconds(r.get("seeded_fit_s", [])),
+                _seconds(r.get("unseeded_fit_s", [])),
             )
             for r in results["determinism"]
         ]

@@ -29,17 +29,18 @@ def on_cpu(obj):
 
 
 def cpu_state(net):
-    """``net.__getstate__()`` with every tensor in it moved to the CPU."""
-    state = net.__dict__.copy()
+    """``net.__getstate__()`` with every tensor in it moved to the CPU.
+
+    One copy of the whole state: the device-bound attributes and any tensor
+    elsewhere (a callback's counter or weight snapshot).
+    """
+    state = on_cpu(net.__dict__.copy())
     prefixes = tuple(net.cuda_dependent_attributes_)
-    attrs = on_cpu(
-        {
-            key: state.pop(key)
-            for key in list(state)
-            if isinstance(key, str) and key.startswith(prefixes)
-        }
-    )
-    state = on_cpu(state)  # callbacks' counters and snapshots, if any
+    attrs = {
+        key: state.pop(key)
+        for key in list(state)
+        if isinstance(key, str) and key.startswith(prefixes)
+    }
     with tempfile.SpooledTemporaryFile() as f:
         pickle.dump(attrs, f)
         f.seek(0)

@@ -1,11 +1,11 @@
-"""Devices: resolving them, and repeatable training on CUDA."""
+"""Repeatable training on CUDA: cuDNN's switches, set and restored."""
 
 import threading
 
 import pytest
 import torch
 
-from digitnet._device import repeatable, resolve_device
+from digitnet._device import repeatable
 
 
 @pytest.fixture
@@ -63,7 +63,3 @@ def test_repeatable_restores_the_switches_after_an_error(cudnn_flags):
     with pytest.raises(RuntimeError, match="boom"), repeatable("cuda"):
         raise RuntimeError("boom")
     assert (cudnn_flags.deterministic, cudnn_flags.benchmark) == (False, True)
-
-
-def test_auto_resolves_to_what_this_machine_has():
-    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -20,33 +20,33 @@ TOLERANCE = 1e-5
 CUDA_TOLERANCE = 1e-3
 
 
-def _agree(labels, expected, proba, tolerance):
-    """Labels agree, except (on CUDA) where the top two are within rounding."""
+def _agree(labels, expected, proba, margin):
+    """Labels agree wherever the top two probabilities are ``margin`` apart."""
     top2 = np.sort(proba.reshape(len(labels), -1), axis=1)[:, -2:]
-    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance
-    if tolerance == TOLERANCE:
-        clear[:] = True
+    clear = top2[:, 1] - top2[:, 0] >= margin
     return bool((np.asarray(labels) == np.asarray(expected))[clear].all())
 
 
 def _check_parity(model, path, X):
     """onnxruntime's answers equal the estimator's, in batches of 1 and 1,000."""
-    tol = TOLERANCE if model.device_ == "cpu" else CUDA_TOLERANCE
+    on_cpu = model.device_ == "cpu"
+    tol = TOLERANCE if on_cpu else CUDA_TOLERANCE
+    margin = 0.0 if on_cpu else 2 * tol  # on CUDA, near-ties may flip
     session = onnxruntime.InferenceSession(str(path))
     rows = X.reshape(len(X), -1).astype(np.float32)
     expected_proba, expected = model.predict_proba(X), model.predict(X)
     label, proba = session.run(None, {"pixels": rows[:1000]})
     assert proba.shape == (min(len(X), 1000), len(model.classes_))
     assert np.abs(proba - expected_proba[:1000]).max() <= tol
-    assert _agree(label, expected[:1000], proba, tol)
+    assert _agree(label, expected[:1000], proba, margin)
     for i in range(5):  # batch size 1
         label, proba = session.run(None, {"pixels": rows[i : i + 1]})
         assert np.abs(proba[0] - expected_proba[i]).max() <= tol
-        assert _agree(label, expected[i : i + 1], proba, tol)
+        assert _agree(label, expected[i : i + 1], proba, margin)
     served = OnnxModel(path)  # the whole set, through the reader
     served_proba = served.predict_proba(X)
     assert np.abs(served_proba - expected_proba).max() <= tol
-    assert _agree(served.predict(X), expected, served_proba, tol)
+    assert _agree(served.predict(X), expected, served_proba, margin)
 
 
 @pytest.fixture(scope="module", params=ARCHITECTURES)
