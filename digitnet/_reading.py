@@ -200,7 +200,11 @@ def _count_probability(n_seams, edges, scores, count):
 
 
 def _read_groups(model, page, shape):
-    """``(piece, digit probabilities, count probability)`` per digit, left to right.
+    """``(piece, digit probabilities, count probability)`` per digit, in order.
+
+    Groups come left to right, and the pieces of a cut group in the order of
+    its cuts, not of their boxes: a cut that runs slantwise under a digit can
+    give the piece after it a box that starts further left.
 
     A group no wider than :data:`SPLIT_ASPECT` digit heights is one digit, and
     so is a wider one that the piece model finds whole with at least
@@ -300,9 +304,8 @@ def read_digits(model, image, *, min_confidence=None):
     shape = check_shape(model)
     gray, scale = load_gray(image, with_scale=True)
     page = segment(gray)
-    digits = [
+    digits = [  # in reading order (see _read_groups), not sorted by box
         _digit_read(model, part, proba, count, scale, min_confidence)
         for part, proba, count in _read_groups(model, page, shape)
     ]
-    digits.sort(key=lambda d: d.box[0])
     return Reading(tuple(digits))

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 import digitnet
-from digitnet import read_digits
+from digitnet import _reading, read_digits
 from digitnet._reading import _count_probability, _joint_reading
+from digitnet._segment import Group
 from digitnet.cli import main
 from digitnet.datasets import make_numbers
 from digitnet.exceptions import BlankImageError
@@ -149,6 +150,21 @@ def test_flags_and_marks_follow_min_confidence(mnist_fast_model, mnist_digits):
         )
     unflagged = read_digits(mnist_fast_model, numbers[0])
     assert unflagged.flagged == ()
+
+
+def test_cut_pieces_keep_the_order_of_their_cuts(
+    mnist_fast_model, mnist_digits, monkeypatch
+):
+    # A cut that runs slantwise under a 7 leaves the 2 after it a box that
+    # starts further left (its foot reaches under the 7): still "72".
+    seven = Group(slice(0, 40), slice(10, 40), np.ones((40, 30), dtype=bool))
+    two = Group(slice(20, 40), slice(0, 60), np.ones((20, 60), dtype=bool))
+    one_hot = np.eye(10)
+    pieces = [(seven, one_hot[7], 0.9), (two, one_hot[2], 0.9)]
+    monkeypatch.setattr(_reading, "_read_groups", lambda *args: pieces)
+    reading = read_digits(mnist_fast_model, mnist_digits[0][0])
+    assert reading.text == "72"
+    assert [d.box[0] for d in reading.digits] == [10, 0]
 
 
 def test_count_probability_sums_chains_of_each_length():
