@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitnet import __version__
+from digitnet import __version__, load
 from digitnet.cli import main
 from digitnet.datasets import fetch_mnist, load_digits
 
@@ -68,6 +68,19 @@ def test_train_on_digits(digits_run, capsys):
     assert metrics["n_samples"] == 450
     assert len(metrics["history"]) == 6
     assert np.sum(metrics["confusion_matrix"]) == 450
+
+
+@pytest.mark.parametrize("preset", ["fast", "accurate"])
+def test_another_architecture_replaces_the_presets_network(tmp_path, preset):
+    # The preset's module_params shape its CNN; an MLP must not receive them.
+    status, _, model = _train(
+        tmp_path, "m.dnet", "--preset", preset, "--architecture", "mlp", "--epochs", "1"
+    )
+    assert status == 0
+    fitted = load(model)
+    assert fitted.architecture == "mlp"
+    assert fitted.module_params is None
+    assert fitted.max_iter == 1
 
 
 def test_no_arguments_trains_on_digits(tmp_path, monkeypatch, capsys):

@@ -68,6 +68,8 @@ def _train_params(args):
     if validation is None:
         validation = args.dataset == "mnist"
     params = dict(PRESETS[args.preset]) if args.preset else {}
+    if args.architecture and args.architecture != params.get("architecture"):
+        params.pop("module_params", None)  # they shape the preset's network
     params.update(
         architecture=args.architecture or params.get("architecture", "auto"),
         device=args.device,
@@ -267,7 +269,8 @@ def _add_train(sub):
         choices=sorted(PRESETS),
         default=None,
         help="a named parameter set: fast (a small CNN, 2 epochs) or accurate "
-        "(augmentation, 20 epochs); other options override it",
+        "(a deeper CNN, augmentation, 20 epochs); other options override it "
+        "(another --architecture leaves the preset's network shape out)",
     )
     train.add_argument(
         "--augment", action="store_true", help="random affine augmentation"
