@@ -79,8 +79,8 @@ def warm_up():
         torch.cuda.synchronize()
 
 
-def run_one(name, seed, quick):
-    """Fit and score one MNIST configuration; print a JSON line."""
+def run_one(name, seed, quick, configs=MNIST_CONFIGS):
+    """Fit and score one MNIST configuration of ``configs``; print a JSON line."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -91,7 +91,7 @@ def run_one(name, seed, quick):
     X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
     if quick:
         X_train, y_train = X_train[:6000], y_train[:6000]
-    model = MNIST_CONFIGS[name](seed, quick)
+    model = configs[name](seed, quick)
     start = time.perf_counter()
     model.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
