@@ -269,7 +269,7 @@ def _add_train(sub):
         choices=sorted(PRESETS),
         default=None,
         help="a named parameter set: fast (a small CNN, 2 epochs) or accurate "
-        "(a deeper CNN, augmentation, 20 epochs); other options override it "
+        "(augmentation, 20 epochs); other options override it "
         "(another --architecture leaves the preset's network shape out)",
     )
     train.add_argument(
