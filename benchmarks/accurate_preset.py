@@ -15,9 +15,7 @@ docs/benchmarks.md.
 """
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _doc import write_section
 from epoch_overhead import environment
-from run import run_one
+from run import fit_in_fresh_process, run_one
 
 from digitnet import PRESETS, DigitClassifier
 
@@ -42,20 +40,6 @@ CONFIGS = {
 }
 
 
-def fit_seed(config, seed):
-    """The JSON result of one configuration and seed, fitted in a fresh process."""
-    print(f"{config}, seed {seed}", file=sys.stderr, flush=True)
-    out = subprocess.run(
-        [sys.executable, __file__, "--run-one", config, "--seed", str(seed)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"  {result}", file=sys.stderr, flush=True)
-    return result
-
-
 def table(configs):
     lines = [
         "| configuration | test accuracy, seeds 0 / 1 / 2 | median | target | "
@@ -63,7 +47,7 @@ def table(configs):
         "| --- | --- | --- | --- | --- |",
     ]
     for name in configs:
-        runs = [fit_seed(name, seed) for seed in SEEDS]
+        runs = [fit_in_fresh_process(__file__, name, seed) for seed in SEEDS]
         accuracy = statistics.median(r["accuracy"] for r in runs)
         verdict = "met" if accuracy >= TARGET else "missed"
         seeds = " / ".join(f"{r['accuracy']:.2%}" for r in runs)

@@ -109,22 +109,26 @@ def run_one(name, seed, quick, configs=MNIST_CONFIGS):
     print(json.dumps(result))
 
 
+def fit_in_fresh_process(script, name, seed, quick=False):
+    """``script --run-one name --seed seed``'s JSON result (see :func:`run_one`)."""
+    print(f"MNIST: {name} (seed {seed})", file=sys.stderr, flush=True)
+    out = subprocess.run(
+        [sys.executable, str(script), "--run-one", name, "--seed", str(seed)]
+        + (["--quick"] if quick else []),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {result}", file=sys.stderr, flush=True)
+    return result
+
+
 def mnist_table(quick):
     rows = []
     for name in MNIST_CONFIGS:
         seeds = [0, 1, 2] if name in REPEATED else [0]
-        runs = []
-        for seed in seeds:
-            print(f"MNIST: {name} (seed {seed})", file=sys.stderr, flush=True)
-            out = subprocess.run(
-                [sys.executable, __file__, "--run-one", name, "--seed", str(seed)]
-                + (["--quick"] if quick else []),
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            print(f"  {runs[-1]}", file=sys.stderr, flush=True)
+        runs = [fit_in_fresh_process(__file__, name, seed, quick) for seed in seeds]
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         rows.append((name, len(runs), med))
     lines = [
