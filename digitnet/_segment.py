@@ -6,8 +6,8 @@ remove ruled lines and underlines (thin horizontal runs much longer than a
 digit is tall; digits crossing them are rejoined below); drop specks; group
 connected components that share columns into one digit (the bar of a 5 or a
 7, a 4 written in two strokes, a stroke broken by a line); and for groups too
-wide to be surely one digit, propose cuts along paths through the least ink
-(touching digits) and the pieces between them. :mod:`digitnet._reading`
+wide to be surely one digit, propose cuts (paths through the least ink, and
+straight cuts) and the pieces between them. :mod:`digitnet._reading`
 chooses among the pieces with the digit model and the piece model.
 """
 
@@ -24,7 +24,7 @@ from .exceptions import BlankImageError
 SPLIT_ASPECT = 0.6
 #: Ink pixels a cut's path pays for each column it moves sideways.
 SEAM_DRIFT = 0.7
-#: Spacing, in digit heights, of the seams tried besides the cost's minima.
+#: Spacing, in digit heights, of the straight cuts tried besides the seams.
 SEAM_STEP = 0.1
 #: A piece wider than this many digit heights is not one digit (MNIST's
 #: widest digits are about 1.4 heights wide).
@@ -224,19 +224,14 @@ def _lowest_ends(total, stroke):
     return {int(np.mean(run)) for run in runs if run.size}
 
 
-def cut_seams(group, stroke):
-    """Candidate cuts of ``group``: top-to-bottom paths through the least ink.
+def _least_ink_seams(mask, stroke):
+    """Top-to-bottom paths through the least ink, one per minimum of the cost.
 
     Each path (a seam, as in seam carving) moves at most one column per row,
     each move costing :data:`SEAM_DRIFT` ink pixels, so it can pass between
     digits that overlap a little instead of cutting straight through one.
-    Seams end at the local minima of the cost and every :data:`SEAM_STEP`
-    digit heights; of the seams that leave the same ink on their left, one
-    is kept. Returns ``(seams, crossed)``: an int array of shape
-    ``(n, group.height)``, each seam's column per row, left to right, and
-    the ink pixels each one crosses.
+    Returns an int array of shape ``(n, rows)``: each seam's column per row.
     """
-    mask = group.mask
     rows, width = mask.shape
     total, moves = mask[0].astype(float), np.zeros((rows, width), dtype=np.intp)
     for r in range(1, rows):
@@ -246,17 +241,39 @@ def cut_seams(group, stroke):
         best = np.argmin(choices, axis=0)
         moves[r] = best - 1
         total = mask[r] + choices[best, np.arange(width)]
-    step = max(1, round(SEAM_STEP * rows))
-    ends = _lowest_ends(total, stroke) | set(range(step, width - 1, step))
-    cols = np.asarray(sorted(ends), dtype=np.intp)
+    cols = np.asarray(sorted(_lowest_ends(total, stroke)), dtype=np.intp)
     seams = np.empty((len(cols), rows), dtype=np.intp)
     for r in range(rows - 1, -1, -1):
         seams[:, r] = cols
         cols = cols + moves[r, cols]
-    # Seams that leave the same ink on their left cut the same way.
+    return seams
+
+
+def cut_seams(group, stroke):
+    """Candidate cuts of ``group``: seams through the least ink, and straight cuts.
+
+    The seams (:func:`_least_ink_seams`) part digits that overlap a little.
+    They cannot part a thin digit pressed against its neighbour, a 1 beside a
+    3: every path near the 1 drifts around it into the gap beyond, so the 1
+    stays with the 3. Straight cuts every :data:`SEAM_STEP` digit heights
+    can; the pieces they clip are for the piece model to reject. Of the cuts
+    that leave the same ink on their left, one is kept. Returns ``(seams,
+    crossed)``: an int array of shape ``(n, group.height)``, each cut's
+    column per row, left to right, and the ink pixels each one crosses.
+    """
+    mask = group.mask
+    rows, width = mask.shape
+    step = max(1, round(SEAM_STEP * rows))
+    straight = np.arange(step, width - 1, step)
+    seams = np.concatenate(
+        [
+            _least_ink_seams(mask, stroke),
+            np.repeat(straight[:, None], rows, axis=1),
+        ]
+    )
     left_ink = (mask & (np.arange(width) <= seams[:, :, None])).sum(axis=(1, 2))
     _, first = np.unique(left_ink, return_index=True)
-    seams = seams[np.sort(first)]
+    seams = seams[first]  # ordered by the ink on their left: left to right
     return seams, mask[np.arange(rows), seams].sum(axis=1)
 
 

@@ -5,10 +5,10 @@ of a line of ink is one whole digit, and which (see ``digitnet/_pieces.py``).
 It learns from numbers composed from MNIST's *training* digits, so the
 reading benchmark, composed from MNIST's test digits, measures it on digits
 it has not seen. Needs MNIST in the data home (``DIGITNET_DATA``) and about
-17 GB of memory (peak resident size, measured); about 26 minutes on 2 CPU
-cores (877,150 pieces).
+17.5 GB of memory (peak resident size, measured); about 30 minutes on 2 CPU
+cores (914,761 pieces).
 
-    python scripts/train_piece_model.py [--numbers 3500] [--output PATH]
+    python scripts/train_piece_model.py [--numbers 1800] [--output PATH]
 """
 
 import argparse
@@ -33,7 +33,7 @@ def report(predicted, true):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=3500, help="per condition")
+    parser.add_argument("--numbers", type=int, default=1800, help="per condition")
     parser.add_argument("--output", type=Path, default=PIECE_MODEL_PATH)
     args = parser.parse_args(argv)
     from digitnet._pieces import fit_piece_model

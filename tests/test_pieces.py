@@ -90,13 +90,13 @@ def test_the_bundled_piece_model_tells_whole_digits_from_parts(held_out_pieces):
     X, y = held_out_pieces
     assert X.shape[1:] == (2, SIDE, SIDE)
     whole = y != NOT_A_DIGIT
-    assert 0.1 < whole.mean() < 0.5  # both kinds of piece (about 20% whole)
+    assert 0.05 < whole.mean() < 0.5  # both kinds of piece (about 11% whole)
     assert set(y[whole]) == set(range(10))  # whole pieces are labelled by digit
     model = bundled_piece_model()
     assert model is bundled_piece_model()  # loaded once
     predicted = model.predict(X)
-    # On 200 numbers per condition (scripts/train_piece_model.py): 96.5% told
-    # whole or not, 90.0% of the whole pieces read right.
+    # On 200 numbers per condition (scripts/train_piece_model.py): 97.0% told
+    # whole or not, 86.0% of the whole pieces read right.
     assert np.mean((predicted != NOT_A_DIGIT) == whole) >= 0.9
     assert np.mean(predicted[whole] == y[whole]) >= 0.8
 

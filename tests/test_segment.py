@@ -99,6 +99,22 @@ def test_a_seam_passes_between_digits_that_overlap_in_columns():
     assert any(p is not None and p.mask.sum() == 40 * 4 for p in first)
 
 
+def test_a_cut_parts_a_thin_one_pressed_against_its_neighbour():
+    # A "3" of three bars whose back touches a thin "1" on its whole height:
+    # every least-ink path near the 1 drifts round it into the empty columns
+    # beyond, so only a straight cut leaves the 1 alone.
+    mask = np.zeros((40, 60), dtype=bool)
+    mask[0:4, 5:29] = mask[18:22, 5:29] = mask[36:40, 5:29] = True  # the 3
+    mask[:, 25:29] = True  # its back
+    mask[:, 29:33] = True  # the 1, pressed against it
+    group = Group(slice(0, 40), slice(0, 60), mask)
+    page = Page(np.zeros((40, 60)), height=40.0, stroke=4.0, groups=[group])
+    _, pieces = candidate_pieces(page, group)
+    spans = {(p.cols.start, p.cols.stop) for p in pieces.values()}
+    assert (29, 33) in spans  # the 1 alone
+    assert any(start == 5 and 27 <= stop <= 29 for start, stop in spans)  # the 3
+
+
 def _holds_only(piece, bar, bars):
     """Whether ``piece`` holds all of ``bar``'s columns and none of the others."""
     left = piece.cols.start
