@@ -25,7 +25,7 @@ SPLIT_ASPECT = 0.6
 #: Ink pixels a cut's path pays for each column it moves sideways.
 SEAM_DRIFT = 0.7
 #: Spacing, in digit heights, of the straight cuts tried besides the seams.
-SEAM_STEP = 0.1
+CUT_STEP = 0.1
 #: A piece wider than this many digit heights is not one digit (MNIST's
 #: widest digits are about 1.4 heights wide).
 MAX_ASPECT = 1.6
@@ -255,15 +255,16 @@ def cut_seams(group, stroke):
     The seams (:func:`_least_ink_seams`) part digits that overlap a little.
     They cannot part a thin digit pressed against its neighbour, a 1 beside a
     3: every path near the 1 drifts around it into the gap beyond, so the 1
-    stays with the 3. Straight cuts every :data:`SEAM_STEP` digit heights
+    stays with the 3. Straight cuts every :data:`CUT_STEP` digit heights
     can; the pieces they clip are for the piece model to reject. Of the cuts
     that leave the same ink on their left, one is kept. Returns ``(seams,
     crossed)``: an int array of shape ``(n, group.height)``, each cut's
-    column per row, left to right, and the ink pixels each one crosses.
+    column per row, ordered by the ink on their left (left to right, where
+    two cuts do not cross), and the ink pixels each one crosses.
     """
     mask = group.mask
     rows, width = mask.shape
-    step = max(1, round(SEAM_STEP * rows))
+    step = max(1, round(CUT_STEP * rows))
     straight = np.arange(step, width - 1, step)
     seams = np.concatenate(
         [
@@ -273,7 +274,7 @@ def cut_seams(group, stroke):
     )
     left_ink = (mask & (np.arange(width) <= seams[:, :, None])).sum(axis=(1, 2))
     _, first = np.unique(left_ink, return_index=True)
-    seams = seams[first]  # ordered by the ink on their left: left to right
+    seams = seams[first]  # ordered by the ink on their left
     return seams, mask[np.arange(rows), seams].sum(axis=1)
 
 
