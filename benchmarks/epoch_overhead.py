@@ -45,6 +45,7 @@ def plain_loop(X, y, epochs, seed):
 def ours(X, y, epochs, seed):
     clf = DigitClassifier(
         architecture="cnn",
+        augment=False,  # the baselines do not augment
         batch_size=BATCH,
         learning_rate="constant",
         learning_rate_init=LR,
@@ -76,7 +77,11 @@ def whole_fit(X, y, rounds):
     def fit_once(seed):
         start = time.perf_counter()
         clf = DigitClassifier(
-            architecture="cnn", batch_size=BATCH, max_iter=1, random_state=seed
+            architecture="cnn",
+            augment=False,
+            batch_size=BATCH,
+            max_iter=1,
+            random_state=seed,
         ).fit(X, y)
         seconds = time.perf_counter() - start
         outside.append(seconds - sum(h["dur"] for h in clf.history_))

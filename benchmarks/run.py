@@ -79,8 +79,12 @@ def warm_up():
         torch.cuda.synchronize()
 
 
-def run_one(name, seed, quick, configs=MNIST_CONFIGS):
-    """Fit and score one MNIST configuration of ``configs``; print a JSON line."""
+def run_one(name, seed, quick, configs=MNIST_CONFIGS, measure=None):
+    """Fit and score one MNIST configuration of ``configs``; print a JSON line.
+
+    ``measure(model, X_test, y_test)``, when given, returns more figures (a
+    dict) for the line.
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -106,6 +110,8 @@ def run_one(name, seed, quick, configs=MNIST_CONFIGS):
         "predict_per_second": len(X_test) / statistics.median(timings),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if measure is not None:
+        result.update(measure(model, X_test, y_test))
     print(json.dumps(result))
 
 

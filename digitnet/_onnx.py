@@ -20,7 +20,9 @@ import warnings
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from ._augment import prediction_thetas
 from ._files import atomic_write
 from ._version import __version__
 
@@ -40,19 +42,34 @@ def _require(name):
 
 
 class _Graph(torch.nn.Module):
-    """The module to export: scaling, network, then argmax and softmax."""
+    """The module to export: scaling, network, then argmax and softmax.
 
-    def __init__(self, module, fitted):
+    With ``thetas`` (the estimator's test-time transforms), the probabilities
+    are averaged over the image and its transformed copies, as
+    ``predict_proba`` does: the sampling grids are constants of the graph.
+    """
+
+    def __init__(self, module, fitted, thetas=None):
         super().__init__()
         self.module = module
         self.register_buffer("mean", torch.as_tensor(fitted.mean).float())
         self.register_buffer("scale", torch.as_tensor(fitted.scale).float())
         self.shape = tuple(fitted.input_shape)
+        grids = torch.zeros(0, *self.shape[1:], 2)
+        if thetas is not None and len(self.shape) == 3:
+            size = [len(thetas), *self.shape]
+            grids = F.affine_grid(thetas.float(), size, align_corners=False)
+        self.register_buffer("grids", grids)
 
     def forward(self, x):
         z = ((x - self.mean) / self.scale).reshape(x.shape[0], *self.shape)
-        logits = self.module(z)
-        return logits.argmax(dim=1), torch.softmax(logits, dim=1)
+        proba = torch.softmax(self.module(z), dim=1)
+        for grid in self.grids:
+            grid = grid.expand(x.shape[0], *grid.shape)
+            copy = F.grid_sample(z, grid, padding_mode="border", align_corners=False)
+            proba = proba + torch.softmax(self.module(copy), dim=1)
+        proba = proba / (1 + len(self.grids))
+        return proba.argmax(dim=1), proba
 
 
 def _quiet_export(graph, example, batch):
@@ -164,7 +181,8 @@ def export_onnx(est, path):
     _require("onnxscript")
     fitted = est.fitted_input_
     module = copy.deepcopy(est.net_.module_).to("cpu").eval()
-    graph = _Graph(module, fitted)
+    copies = est.test_time_augment
+    graph = _Graph(module, fitted, prediction_thetas(copies) if copies else None)
     example = torch.zeros(2, fitted.n_features_in)
     try:
         raw = _quiet_export(graph, example, torch.export.Dim("batch"))

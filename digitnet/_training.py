@@ -352,9 +352,7 @@ def build_net(est, data, seeds, device, incremental, previous, resume, identity)
         checkpoint=checkpoint,
         resume=resume,
     )
-    augment = resolve_augment(
-        est.augment, len(train_ds), fitted.architecture, incremental
-    )
+    augment = resolve_augment(est.augment, fitted.architecture, incremental)
     transform = make_augmentation(augment, gens["augment"])
     iterator = {"generator": gens["shuffle"], "transform": transform}
     net = make_training_net(

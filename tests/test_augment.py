@@ -5,10 +5,10 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from digitnet import DigitClassifier
 from digitnet._augment import (
-    AUTO_AUGMENT_BELOW,
     RandomAffine,
     prediction_thetas,
     resolve_augment,
@@ -55,14 +55,13 @@ def test_augmented_training_is_seeded_and_differs(small_digits):
     assert auto.loss_curve_ == a.loss_curve_  # a small set: augmented
 
 
-def test_auto_augments_the_cnn_on_small_training_sets_only():
-    assert resolve_augment("auto", AUTO_AUGMENT_BELOW - 1, "cnn") is True
-    assert resolve_augment("auto", AUTO_AUGMENT_BELOW, "cnn") is False
-    assert resolve_augment("auto", 100, "cnn", incremental=True) is False
-    assert resolve_augment("auto", 100, "lenet5") is False
-    assert resolve_augment("auto", 100, "mlp") is False
-    assert resolve_augment(False, 100, "cnn") is False
-    assert resolve_augment({"shift": 0.05}, 10**6, "mlp") == {"shift": 0.05}
+def test_auto_augments_the_cnn_outside_partial_fit_only():
+    assert resolve_augment("auto", "cnn") is True
+    assert resolve_augment("auto", "cnn", incremental=True) is False
+    assert resolve_augment("auto", "lenet5") is False
+    assert resolve_augment("auto", "mlp") is False
+    assert resolve_augment(False, "cnn") is False
+    assert resolve_augment({"shift": 0.05}, "mlp") == {"shift": 0.05}
 
 
 def test_auto_leaves_partial_fit_unaugmented(small_digits):
@@ -115,8 +114,17 @@ def test_presets_are_plain_parameter_sets(digits):
     }
     fast.set_params(max_iter=6).fit(X_train, y_train)  # tuned for MNIST's 60k
     assert fast.score(X_test, y_test) > 0.9
-    accurate = DigitClassifier(**PRESETS["accurate"])
+    assert fast.augment is False
+    accurate = DigitClassifier(**PRESETS["accurate"], random_state=0)
     assert accurate.augment is True
+    assert accurate.test_time_augment == 15
+    accurate.set_params(max_iter=4).fit(X_train, y_train)  # 3 blocks on 8x8 too
+    convs = [m for m in accurate.net_.module_.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [32, 64, 64]
+    assert accurate.score(X_test, y_test) > 0.9
+    proba = accurate.predict_proba(X_test)
+    single = accurate.set_params(test_time_augment=0).predict_proba(X_test)
+    assert np.abs(proba - single).max() > 0.01  # the preset averages copies
 
 
 def test_test_time_transforms_are_fixed_and_mild():
@@ -174,7 +182,6 @@ def test_test_time_augment_is_checked_when_predicting(
     model.set_params(test_time_augment=-1)
     with pytest.raises(InvalidParameterError, match="test_time_augment"):
         model.predict(X_test)
-    model.set_params(test_time_augment=2)
-    with pytest.raises(ValueError, match=r"set_params\(test_time_augment=0\)"):
+    with pytest.raises(InvalidParameterError, match="test_time_augment"):
         model.to_onnx(tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()

@@ -82,6 +82,23 @@ def test_another_architecture_replaces_the_presets_network(tmp_path):
     assert fitted.max_iter == 1
 
 
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], "auto"),
+        (["--augment"], True),
+        (["--no-augment"], False),
+        (["--preset", "accurate"], True),
+        (["--preset", "accurate", "--no-augment"], False),
+    ],
+)
+def test_augment_flag_sets_or_leaves_the_estimators_default(flags, expected):
+    from digitnet.cli._main import _train_params, build_parser
+
+    params = _train_params(build_parser().parse_args(["train", *flags]))
+    assert params.get("augment", "auto") == expected
+
+
 def test_no_arguments_trains_on_digits(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main([]) == 0

@@ -71,6 +71,19 @@ def mnist_model(request, mnist_data):
     return model.fit(X_train[:6000], y_train[:6000])
 
 
+def test_export_averages_the_test_time_copies(digits, tmp_path):
+    X_train, X_test, y_train, _ = digits
+    model = DigitClassifier(max_iter=3, random_state=0).fit(X_train, y_train)
+    model.set_params(test_time_augment=4)
+    model.to_onnx(tmp_path / "tta.onnx")
+    _check_parity(model, tmp_path / "tta.onnx", X_test)
+    model.set_params(test_time_augment=0)
+    model.to_onnx(tmp_path / "plain.onnx")
+    plain = OnnxModel(tmp_path / "plain.onnx").predict_proba(X_test)
+    tta = OnnxModel(tmp_path / "tta.onnx").predict_proba(X_test)
+    assert np.abs(plain - tta).max() > 0.01  # the copies changed the answer
+
+
 def test_mnist_export_matches_predict_proba(mnist_model, mnist_data, tmp_path):
     path = tmp_path / "mnist.onnx"
     mnist_model.to_onnx(path)

@@ -82,8 +82,8 @@ def _train_params(args):
     if validation:
         # Validation curves and the best epoch's weights, without stopping early.
         params["n_iter_no_change"] = params.get("max_iter", DigitClassifier().max_iter)
-    if args.augment:
-        params["augment"] = True
+    if args.augment is not None:
+        params["augment"] = args.augment
     return params
 
 
@@ -269,11 +269,16 @@ def _add_train(sub):
         choices=sorted(PRESETS),
         default=None,
         help="a named parameter set: fast (a small CNN, 2 epochs) or accurate "
-        "(augmentation, 20 epochs); other options override it "
+        "(a deeper CNN, augmentation, 20 epochs, 15 test-time copies); other "
+        "options override it "
         "(another --architecture leaves the preset's network shape out)",
     )
     train.add_argument(
-        "--augment", action="store_true", help="random affine augmentation"
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random affine augmentation of the training batches (default: the "
+        "preset's, else the estimator's 'auto': on for the CNN)",
     )
     train.add_argument(
         "--epochs", type=int, default=None, help="epochs (default: the estimator's)"
