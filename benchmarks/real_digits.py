@@ -209,7 +209,7 @@ def main(argv=None):
         review.append(review_row(name, model, dev, target))
         other = 0 if model.test_time_augment else TEST_TIME_COPIES
         model.set_params(test_time_augment=other)
-        other = f"{name}, {'one pass, ' if not other else ''}test_time_augment={other}"
+        other = f"{name}, test_time_augment={other}"
         row, missed = model_rows(other, model, dev, X_test, y_test)
         table.append(row)
         misses += missed
