@@ -2,7 +2,8 @@
 
 The graph takes what the estimator takes, raw pixel rows (float32, shape
 ``(batch, n_features)``, any batch size), and holds everything ``fit``
-learned: the input scaling, the network and the softmax. It has two outputs,
+learned: the input scaling, the network and the softmax (averaged over the
+test-time copies when ``test_time_augment`` is set). It has two outputs,
 following skl2onnx's convention: ``label`` (the class labels, strings
 included) and ``probabilities`` (float32, columns in ``classes_`` order). The
 model's metadata describes the input (``digitnet.input_shape``,
@@ -66,8 +67,8 @@ class _Graph(torch.nn.Module):
         proba = torch.softmax(self.module(z), dim=1)
         for grid in self.grids:
             grid = grid.expand(x.shape[0], *grid.shape)
-            copy = F.grid_sample(z, grid, padding_mode="border", align_corners=False)
-            proba = proba + torch.softmax(self.module(copy), dim=1)
+            moved = F.grid_sample(z, grid, padding_mode="border", align_corners=False)
+            proba = proba + torch.softmax(self.module(moved), dim=1)
         proba = proba / (1 + len(self.grids))
         return proba.argmax(dim=1), proba
 
