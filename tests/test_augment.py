@@ -52,7 +52,7 @@ def test_augmented_training_is_seeded_and_differs(small_digits):
     assert a.loss_curve_ != plain.loss_curve_
     assert a.score(X_test, y_test) > 0.85
     auto = DigitClassifier(**params).fit(X_train, y_train)  # augment="auto"
-    assert auto.loss_curve_ == a.loss_curve_  # a small set: augmented
+    assert auto.loss_curve_ == a.loss_curve_  # the CNN: augmented
 
 
 def test_auto_augments_the_cnn_outside_partial_fit_only():
