@@ -9,7 +9,9 @@ from torch import nn
 
 from digitnet import DigitClassifier
 from digitnet._augment import (
+    BatchAugmentation,
     RandomAffine,
+    check_augment,
     prediction_thetas,
     resolve_augment,
     transform_images,
@@ -40,6 +42,65 @@ def test_shift_moves_the_centre_of_mass_by_at_most_the_bound():
 def test_tables_are_left_alone():
     x = torch.rand(8, 5)
     assert RandomAffine()(x) is x
+
+
+def test_shape_strengths_of_zero_transform_exactly_as_the_affine():
+    x = torch.rand(16, 1, 28, 28)
+    affine = RandomAffine(generator=torch.Generator().manual_seed(3))
+    batch = BatchAugmentation(generator=torch.Generator().manual_seed(3))
+    for _ in range(2):  # the same random draws, batch after batch
+        torch.testing.assert_close(batch(x), affine(x))
+    assert BatchAugmentation()(torch.rand(8, 5)).shape == (8, 5)
+
+
+def _ink_square(n):
+    x = torch.zeros(n, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0
+    return x
+
+
+def test_thickness_thickens_some_images_and_thins_others():
+    x = _ink_square(64)
+    gen = torch.Generator().manual_seed(0)
+    still = dict(rotation=0, shift=0, scale=0)
+    out = BatchAugmentation(**still, thickness=0.5, generator=gen)(x)
+    mass = out.sum(dim=(1, 2, 3)) / x[0].sum()
+    assert (mass > 1.05).any()
+    assert (mass < 0.95).any()
+    # Half-way at most towards the 3x3 dilation (10x6 ink, 60 pixels) or
+    # erosion (6x2, 12 pixels) of the 8x4 square (32 pixels).
+    assert mass.max() <= (32 + 0.5 * 28) / 32 + 1e-4
+    assert mass.min() >= (32 - 0.5 * 20) / 32 - 1e-4
+    assert out.min() >= 0
+    assert out.max() <= 1
+
+
+def test_elastic_bends_the_image_smoothly_within_its_bound():
+    x = _ink_square(64)
+    aug = BatchAugmentation(
+        rotation=0, shift=0, scale=0, elastic=0.05, generator=torch.Generator()
+    )
+    field = aug._displacement(x) * 28 / 2  # in pixels
+    assert field.shape == (64, 28, 28, 2)
+    assert 0.5 < field.abs().max() <= 1.3 * 0.05 * 28
+    # Smooth: neighbours move together, half a pixel apart at most (pixel
+    # noise of this strength would put them up to 2.8 pixels apart).
+    assert (field[:, 1:] - field[:, :-1]).abs().max() < 0.5
+    out = aug(x)
+    assert (out - x).abs().max() > 0.5  # strokes move
+    # Local stretches change the ink by a factor 0.5-1.7 at most (a slope of
+    # 0.31 per axis): strokes are bent, not lost.
+    mass = out.sum(dim=(1, 2, 3)) / 32
+    assert mass.min() > 0.5
+    assert mass.max() < 1.7
+
+
+def test_augment_strengths_are_checked_per_entry():
+    check_augment({"elastic": 0.5, "thickness": 1.0})
+    with pytest.raises(ValueError, match=r"augment\['elastic'\] must be .*0\.5"):
+        check_augment({"elastic": 0.6})
+    with pytest.raises(ValueError, match=r"augment\['thickness'\] must be .*1\]"):
+        check_augment({"thickness": -0.1})
 
 
 def test_augmented_training_is_seeded_and_differs(small_digits):
@@ -80,7 +141,11 @@ def test_augment_dict_sets_strengths_and_rejects_unknown_keys(small_digits):
     X_train, _, y_train, _ = small_digits
     clf = DigitClassifier(augment={"rotation": 5.0}, max_iter=1).fit(X_train, y_train)
     transform = clf.net_.iterator_train__transform
-    assert (transform.rotation, transform.shift) == (5.0, 0.1)
+    assert (transform.affine.rotation, transform.affine.shift) == (5.0, 0.1)
+    assert (transform.elastic, transform.thickness) == (0.0, 0.0)
+    shaped = DigitClassifier(augment={"elastic": 0.05, "thickness": 0.3}, max_iter=1)
+    transform = shaped.fit(X_train, y_train).net_.iterator_train__transform
+    assert (transform.elastic, transform.thickness) == (0.05, 0.3)
     with pytest.raises(ValueError, match=r"augment has keys \['shear'\]"):
         DigitClassifier(augment={"shear": 3}, max_iter=1).fit(X_train, y_train)
 
