@@ -181,7 +181,7 @@ def test_presets_are_plain_parameter_sets(digits):
     assert fast.score(X_test, y_test) > 0.9
     assert fast.augment is False
     accurate = DigitClassifier(**PRESETS["accurate"], random_state=0)
-    assert accurate.augment is True
+    assert accurate.augment == {"elastic": 0.06, "thickness": 0.5}
     assert accurate.test_time_augment == 15
     accurate.set_params(max_iter=4).fit(X_train, y_train)  # 3 blocks on 8x8 too
     convs = [m for m in accurate.net_.module_.modules() if isinstance(m, nn.Conv2d)]

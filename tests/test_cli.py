@@ -88,7 +88,8 @@ def test_another_architecture_replaces_the_presets_network(tmp_path):
         ([], "auto"),
         (["--augment"], True),
         (["--no-augment"], False),
-        (["--preset", "accurate"], True),
+        (["--preset", "accurate"], {"elastic": 0.06, "thickness": 0.5}),
+        (["--preset", "accurate", "--augment"], True),
         (["--preset", "accurate", "--no-augment"], False),
     ],
 )

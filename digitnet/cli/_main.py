@@ -277,8 +277,9 @@ def _add_train(sub):
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="random affine augmentation of the training batches (default: the "
-        "preset's, else the estimator's 'auto': on for the CNN)",
+        help="random affine transforms of the training batches; --augment also "
+        "drops the accurate preset's elastic distortions and stroke widths "
+        "(default: the preset's, else the estimator's 'auto': on for the CNN)",
     )
     train.add_argument(
         "--epochs", type=int, default=None, help="epochs (default: the estimator's)"
