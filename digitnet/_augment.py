@@ -126,7 +126,7 @@ class BatchAugmentation:
         theta = self.affine.thetas(x.shape[0]).to(device=x.device, dtype=x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         if self.elastic:
-            grid = grid + self._displacement(x).to(device=x.device, dtype=x.dtype)
+            grid = grid + self._displacement(x)
         return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
     def _stroke_width(self, x):
@@ -141,11 +141,15 @@ class BatchAugmentation:
         return x + t.abs() * (target - x)
 
     def _displacement(self, x):
-        """A smooth random field ``(n, h, w, 2)`` in ``grid_sample``'s units."""
+        """A smooth random field ``(n, h, w, 2)`` in ``grid_sample``'s units.
+
+        Drawn on the CPU (the generator's device), interpolated on ``x``'s.
+        """
         n, _, h, w = x.shape
         k = self.ELASTIC_POINTS
         # Grid coordinates span [-1, 1]: a fraction f of the side is 2 f.
-        coarse = self.affine._uniform(n * 2 * k * k, 2 * self.elastic).view(n, 2, k, k)
+        coarse = self.affine._uniform(n * 2 * k * k, 2 * self.elastic)
+        coarse = coarse.view(n, 2, k, k).to(device=x.device, dtype=x.dtype)
         field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
         return field.permute(0, 2, 3, 1)
 
