@@ -14,7 +14,7 @@ the saved results of the configurations it does not run.
 
     python benchmarks/accurate_preset.py [--config NAME ...]
 
-About 17 minutes per fit on a 2-core CPU (14 with two convolutions). Prints
+About 11-17 minutes per fit on a 2-core CPU (14 with two convolutions). Prints
 the table, saves the results to ``benchmarks/results/accurate-preset.json``
 and writes the "accurate-preset" section of docs/benchmarks.md;
 ``--results FILE`` writes the section from saved results instead.

@@ -17,12 +17,16 @@ DEFAULT_AUGMENT = {
 }
 
 
-class RandomAffine:
-    """Random small rotations, shifts and scalings of a batch of images.
+def _uniform(n, bound, generator):
+    """``n`` random numbers, uniform in ``[-bound, bound]``, drawn on the CPU."""
+    return (torch.rand(n, generator=generator) * 2 - 1) * bound
 
-    One ``affine_grid`` + ``grid_sample`` call per batch, on the batch's device;
-    no per-sample Python. Pixels shifted in from outside repeat the border
-    (the background of digit images).
+
+class RandomAffine:
+    """Random small rotations, shifts and scalings: affine matrices for a batch.
+
+    The matrices for :func:`transform_images` (through
+    :class:`BatchAugmentation` when training, fixed ones when predicting).
 
     Parameters
     ----------
@@ -43,12 +47,7 @@ class RandomAffine:
         self.generator = generator
 
     def _uniform(self, n, bound):
-        return (torch.rand(n, generator=self.generator) * 2 - 1) * bound
-
-    def __call__(self, x):
-        if x.ndim != 4:
-            return x  # tables are not images: nothing to transform
-        return transform_images(x, self.thetas(x.shape[0]))
+        return _uniform(n, bound, self.generator)
 
     def thetas(self, n):
         """``n`` random affine matrices ``(n, 2, 3)`` for ``affine_grid``."""
@@ -74,13 +73,15 @@ TEST_TIME_AUGMENT = {"rotation": 5.0, "shift": 0.05, "scale": 0.05}
 class BatchAugmentation:
     """Random stroke widths, elastic distortions and affine transforms of a batch.
 
-    Three cheap torch ops per batch, on the batch's device, with no
-    per-sample Python: a 3x3 grey-level dilation or erosion blended in with
-    a random weight per image (stroke width), then one ``grid_sample``
-    through the affine grid of :class:`RandomAffine` plus a smooth random
-    displacement field (elastic distortion, Simard et al. 2003). A strength
-    of 0 draws no random numbers, so ``elastic=0, thickness=0`` transforms
-    exactly as :class:`RandomAffine` does with the same generator.
+    A few whole-batch torch ops on the batch's device, with no per-sample
+    Python: a 3x3 grey-level dilation or erosion blended in with a random
+    weight per image (stroke width), then one ``grid_sample``
+    (:func:`transform_images`) through the affine grid of
+    :class:`RandomAffine`'s matrices plus a smooth random displacement field
+    (elastic distortion, Simard et al. 2003). Pixels moved in from outside
+    repeat the border (the background of digit images). A strength of 0
+    draws no random numbers, so ``elastic=0, thickness=0`` is the affine
+    transform alone, with the same draws as :class:`RandomAffine`.
 
     Stroke widths assume ink brighter than the background, as in MNIST,
     sklearn's digits and the output of :func:`digitnet.preprocess_image`.
@@ -118,26 +119,25 @@ class BatchAugmentation:
         self.affine = RandomAffine(rotation, shift, scale, generator=generator)
         self.elastic = elastic
         self.thickness = thickness
+        self.generator = generator
 
     def __call__(self, x):
         if x.ndim != 4:
             return x  # tables are not images: nothing to transform
         x = self._stroke_width(x)
-        theta = self.affine.thetas(x.shape[0]).to(device=x.device, dtype=x.dtype)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        if self.elastic:
-            grid = grid + self._displacement(x)
-        return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+        theta = self.affine.thetas(x.shape[0])
+        displacement = self._displacement(x) if self.elastic else None
+        return transform_images(x, theta, displacement)
 
     def _stroke_width(self, x):
         """``x`` blended towards its 3x3 dilation or erosion, per image."""
         if not self.thickness:
             return x
-        t = self.affine._uniform(x.shape[0], self.thickness).to(x.device, x.dtype)
-        t = t.view(-1, 1, 1, 1)
-        thicker = F.max_pool2d(x, 3, stride=1, padding=1)
-        thinner = -F.max_pool2d(-x, 3, stride=1, padding=1)
-        target = torch.where(t > 0, thicker, thinner)
+        t = _uniform(x.shape[0], self.thickness, self.generator)
+        t = t.to(x.device, x.dtype).view(-1, 1, 1, 1)
+        # One pooling for both: the max of x dilates, the max of -x erodes.
+        sign = torch.where(t > 0, 1.0, -1.0)
+        target = sign * F.max_pool2d(sign * x, 3, stride=1, padding=1)
         return x + t.abs() * (target - x)
 
     def _displacement(self, x):
@@ -148,7 +148,7 @@ class BatchAugmentation:
         n, _, h, w = x.shape
         k = self.ELASTIC_POINTS
         # Grid coordinates span [-1, 1]: a fraction f of the side is 2 f.
-        coarse = self.affine._uniform(n * 2 * k * k, 2 * self.elastic)
+        coarse = _uniform(n * 2 * k * k, 2 * self.elastic, self.generator)
         coarse = coarse.view(n, 2, k, k).to(device=x.device, dtype=x.dtype)
         field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
         return field.permute(0, 2, 3, 1)
@@ -165,16 +165,19 @@ def prediction_thetas(n_copies):
     return draw.thetas(n_copies)
 
 
-def transform_images(x, theta):
+def transform_images(x, theta, displacement=None):
     """A batch of images ``x`` transformed by the affine ``theta``.
 
     ``theta`` is one matrix ``(2, 3)`` for every image, or one per image
-    ``(n, 2, 3)``.
+    ``(n, 2, 3)``. ``displacement`` ``(n, h, w, 2)``, in ``grid_sample``'s
+    units, is added to the affine sampling grid (elastic distortion).
     """
     if x.ndim != 4:
         return x  # tables are not images: nothing to transform
     theta = theta.to(device=x.device, dtype=x.dtype).expand(x.shape[0], 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if displacement is not None:
+        grid = grid + displacement
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
