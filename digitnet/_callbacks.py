@@ -1,16 +1,19 @@
 """The training callbacks and their order: one owner for the protocol.
 
 :func:`build_callbacks` makes the list every training net runs, in a fixed
-order: reporting (train accuracy, progress), the learning-rate schedule, the
-resumed schedule's state, the stopping rule, the checkpoint, callbacks
-injected for tests, and :class:`EpochEnd` last, which marks an epoch complete
-(for Ctrl-C), rejects a diverged loss and ends training when the stopping rule
-says so. Nothing outside this module names a callback.
+order: train accuracy, the learning-rate schedule, the resumed schedule's
+state, the stopping rule, the checkpoint, callbacks injected for tests, then
+:class:`EpochEnd`, which rejects a diverged loss and marks the epoch complete
+(what a Ctrl-C keeps), and only then the progress display (and skorch's
+``PrintLog``, which skorch always runs last). So an epoch a user sees
+reported is an epoch a Ctrl-C keeps. Nothing outside this module names a
+callback.
 
-Ending training uses skorch's public protocol: a callback raises
-``KeyboardInterrupt`` and ``partial_fit`` stops. Ours raises
-:class:`StopTraining`, a subclass, so that a user's Ctrl-C (a plain
-``KeyboardInterrupt``) can be told apart.
+Ending training uses skorch's public protocol: ``KeyboardInterrupt`` raised
+in the loop makes ``partial_fit`` stop. When the stopping rule says so, the
+net raises :class:`StopTraining`, a subclass, after every callback has seen
+the epoch (:meth:`~digitnet._net.Net.notify`), so that a user's Ctrl-C (a
+plain ``KeyboardInterrupt``) can be told apart.
 """
 
 import contextlib
@@ -184,12 +187,14 @@ def _clone_state(state):
 
 
 class EpochEnd(Callback):
-    """Last callback of an epoch: marks it complete, or ends training.
+    """Marks an epoch complete, before anything reports it.
 
     Keeps a copy of the weights and optimizer state of the last complete
-    epoch, so an interrupted epoch can be rolled back (:meth:`roll_back`).
-    A non-finite training loss is an error (the fit fails and changes
-    nothing) rather than a model that silently predicts nonsense.
+    epoch, so an interrupted epoch can be rolled back (:meth:`roll_back`),
+    and says whether the stopping rule ends training (:attr:`stop_`; the net
+    stops once every callback has seen the epoch). A non-finite training
+    loss is an error (the fit fails and changes nothing) rather than a model
+    that silently predicts nonsense.
     """
 
     def __init__(self, stopping=None):
@@ -198,6 +203,7 @@ class EpochEnd(Callback):
     def on_train_begin(self, net, **kwargs):
         self.first_epoch_ = len(net.history)
         self.snapshot_ = None
+        self.stop_ = False
 
     @property
     def completed_(self):
@@ -218,8 +224,7 @@ class EpochEnd(Callback):
             _clone_state(net.module_.state_dict()),
             None if optimizer is None else copy.deepcopy(optimizer.state_dict()),
         )
-        if self.stopping is not None and self.stopping.stop_:
-            raise StopTraining
+        self.stop_ = self.stopping is not None and self.stopping.stop_
 
     def on_train_end(self, net, **kwargs):
         # The roll-back copy is only needed while training: free its memory
@@ -269,7 +274,8 @@ def injected(*callbacks):
     """Add ``callbacks`` to the nets built inside the block (fault tests).
 
     They run after the checkpoint and before :class:`EpochEnd`, so a fault
-    raised at an epoch's end lands after everything else has seen the epoch.
+    raised at an epoch's end lands after the stopping rule and checkpoint
+    have seen the epoch, and before it is complete.
     """
     _INJECTED.extend(callbacks)
     try:
@@ -297,8 +303,6 @@ def build_callbacks(
     ``resume``: the saved training state it resumes from (or None).
     """
     callbacks = [("train_acc", TrainAccuracy())]
-    if est.verbose >= 2:
-        callbacks.append(("progress", ProgressBar()))
     schedule = schedule_callback(est, n_batches, epochs, incremental)
     if schedule is not None:
         callbacks.append(("lr_schedule", schedule))
@@ -315,12 +319,20 @@ def build_callbacks(
         callbacks.append(("checkpoint", checkpoint))
     callbacks += [(f"injected_{i}", cb) for i, cb in enumerate(_INJECTED)]
     callbacks.append(("epoch_end", EpochEnd(stopping)))
+    if est.verbose >= 2:
+        callbacks.append(("progress", ProgressBar()))
     return callbacks
 
 
 def epoch_end(net):
     """The net's :class:`EpochEnd` callback."""
     return dict(net.callbacks_)["epoch_end"]
+
+
+def stop_requested(net):
+    """Whether the epoch just ended was the stopping rule's last."""
+    end = dict(getattr(net, "callbacks_", ())).get("epoch_end")
+    return end is not None and end.stop_
 
 
 def schedule_state(net):

@@ -397,7 +397,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
                 f"ready to use (n_iter_={self.n_iter_}). Call fit with "
                 "warm_start=True to continue.",
                 TrainingInterruptedWarning,
-                stacklevel=3,
+                stacklevel=4,  # _train, fit, sklearn's _fit_context, the caller
             )
         return self
 

@@ -17,8 +17,9 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 
-from ._callbacks import StopTraining, epoch_end
+from ._callbacks import StopTraining, epoch_end, stop_requested
 from ._device import inference_batch_size
+from ._interrupts import held_interrupts
 from ._optim import optimizer_params
 from ._skorch_compat import cpu_state
 
@@ -117,8 +118,16 @@ class Net(NeuralNetClassifier):
             raise
         except KeyboardInterrupt:
             self.interrupted_ = True
-            epoch_end(self).roll_back(self)
+            with held_interrupts():  # a second Ctrl-C must not tear the roll-back
+                epoch_end(self).roll_back(self)
             raise
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's ``notify``; ends training once every callback has seen an
+        epoch the stopping rule called the last."""
+        super().notify(method_name, **cb_kwargs)
+        if method_name == "on_epoch_end" and stop_requested(self):
+            raise StopTraining
 
     def initialize_optimizer(self, *args, **kwargs):
         """skorch's, except that an inference-only net (``optimizer=None``) has none."""

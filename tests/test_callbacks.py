@@ -26,11 +26,13 @@ def _names(**params):
 
 def test_callbacks_come_in_a_fixed_order():
     assert _names() == ["train_acc", "lr_schedule", "stopping", "epoch_end"]
+    # The progress line comes after the epoch is marked complete: an epoch a
+    # user sees reported is one that Ctrl-C keeps.
     assert _names(verbose=2, learning_rate="constant") == [
         "train_acc",
-        "progress",
         "stopping",
         "epoch_end",
+        "progress",
     ]
     est = DigitClassifier()
     names = [

@@ -2,6 +2,7 @@
 
 import errno
 import pathlib
+import signal
 import subprocess
 import sys
 import textwrap
@@ -144,3 +145,61 @@ def test_a_damaged_pickle_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "could not be read as a pickled model" in err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_as_the_epoch_line_appears_keeps_that_epoch(tmp_path):
+    """A real Ctrl-C sent the moment ``digitnet train`` prints an epoch's line."""
+    model = tmp_path / "m.dnet"
+    command = [sys.executable, "-m", "digitnet", "train", "--epochs", "30"]
+    command += ["--output", str(model), "--report-dir", ""]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    shown = 0
+    for line in process.stderr:
+        if line.startswith("epoch "):
+            shown += 1
+            process.send_signal(signal.SIGINT)
+            break
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert digitnet.load(model).n_iter_ >= shown == 1
+
+
+SECOND_CTRL_C = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    from digitnet._callbacks import injected
+    from digitnet.cli import _main
+    from tests.faults import FaultAt
+
+    save = _main.save_model_file
+
+    def ctrl_c_again_while_saving(model, path):
+        os.kill(os.getpid(), signal.SIGINT)  # held back until the file is written
+        save(model, path)
+
+    _main.save_model_file = ctrl_c_again_while_saving
+    with injected(FaultAt(2, batch=2, error="SIGINT")):  # the first Ctrl-C
+        status = _main.main(["train", "--quiet", "--epochs", "6", "--output",
+                             sys.argv[2], "--report-dir", sys.argv[3]])
+    sys.exit(status)
+    """
+)
+
+
+def test_a_second_ctrl_c_while_saving_still_saves(tmp_path):
+    model, report = tmp_path / "m.dnet", tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-c", SECOND_CTRL_C, ROOT, str(model), str(report)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 130, result.stderr
+    assert "saving the epochs completed first" in result.stderr
+    assert "the report was skipped" in result.stderr
+    assert digitnet.load(model).n_iter_ == 1
+    assert not (report / "metrics.json").exists()

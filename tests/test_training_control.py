@@ -1,6 +1,9 @@
 """Interrupted training, partial_fit, and version-stamped pickles."""
 
+import os
 import pickle
+import signal
+import sys
 import warnings
 
 import numpy as np
@@ -124,3 +127,60 @@ def test_pickles_carry_the_digitnet_version(small_digits):
     ):
         restored.__setstate__({**state, "_digitnet_version": "0.0.1"})
     np.testing.assert_array_equal(restored.predict(X_train), clf.predict(X_train))
+
+
+class _CtrlCAtEpochLine:
+    """stderr that sends a real SIGINT the moment epoch ``epoch``'s line appears."""
+
+    def __init__(self, epoch):
+        self.marker = f"epoch {epoch}/"
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+        if self.marker in text and text.endswith("\n"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("epoch", [1, 2])
+def test_ctrl_c_as_an_epoch_line_appears_keeps_that_epoch(
+    small_digits, monkeypatch, epoch
+):
+    X_train, _, y_train, _ = small_digits
+    stderr = _CtrlCAtEpochLine(epoch)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    clf = DigitClassifier(max_iter=4, verbose=2, random_state=0)
+    with pytest.warns(TrainingInterruptedWarning, match=f"after {epoch} complete"):
+        clf.fit(X_train, y_train)
+    assert clf.n_iter_ == epoch  # every epoch reported is kept
+    assert stderr.text.count("epoch ") == epoch
+
+
+class _CtrlCAtLogRow:
+    """stdout that sends a real SIGINT once skorch's table shows epoch 1's row."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+        rows = [ln for ln in self.text.splitlines() if ln.strip()[:1].isdigit()]
+        if text.endswith("\n") and len(rows) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_ctrl_c_after_a_printed_log_row_keeps_that_epoch(small_digits, monkeypatch):
+    X_train, _, y_train, _ = small_digits
+    monkeypatch.setattr(sys, "stdout", _CtrlCAtLogRow())
+    clf = DigitClassifier(max_iter=4, verbose=1, random_state=0)
+    with pytest.warns(TrainingInterruptedWarning, match="after 1 complete"):
+        clf.fit(X_train, y_train)
+    assert clf.n_iter_ == 1

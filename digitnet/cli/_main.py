@@ -17,6 +17,7 @@ from .. import __version__
 from .._classifier import DigitClassifier
 from .._files import check_writable
 from .._images import preprocess_image
+from .._interrupts import StopThenHold
 from .._plain import builtin
 from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
@@ -28,6 +29,12 @@ from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+
+#: Said at a Ctrl-C held back while the trained model is being saved.
+SAVING_NOTE = (
+    "Ctrl-C: saving the epochs completed first; the report will be skipped "
+    "(Ctrl-\\ quits at once, without saving)"
+)
 
 #: Share of sklearn's digits held out for testing by ``train`` and ``evaluate``.
 DIGITS_TEST_SIZE = 0.25
@@ -123,18 +130,23 @@ def _train(args):
         f"{len(y_test)} held out",
         file=sys.stderr,
     )
-    try:
-        fit_seconds, interrupted = _fit(model, X_train, y_train)
-    except KeyboardInterrupt:
-        print(
-            "interrupted before the first epoch finished: nothing to save",
-            file=sys.stderr,
-        )
+    with StopThenHold(SAVING_NOTE) as ctrl_c:
+        try:
+            fit_seconds, interrupted = _fit(model, X_train, y_train)
+        except KeyboardInterrupt:
+            print(
+                "interrupted before the first epoch finished: nothing to save",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+        ctrl_c.hold()  # training is over: nothing may cut the save short
+        print(f"fit: {model.n_iter_} epochs in {fit_seconds:.1f}s on {model.device_}")
+        if args.output:
+            save_model_file(model, args.output)
+            print(f"model saved to {args.output}")
+    if ctrl_c.held:
+        print("interrupted again: the report was skipped", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"fit: {model.n_iter_} epochs in {fit_seconds:.1f}s on {model.device_}")
-    if args.output:
-        save_model_file(model, args.output)
-        print(f"model saved to {args.output}")
     extra = {
         "dataset": args.dataset,
         "fit_seconds": fit_seconds,
