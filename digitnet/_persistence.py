@@ -72,6 +72,13 @@ def _description(est):
             "RandomState random_state: set it to an int or None before saving."
         ) from exc
     description, arrays = est.fitted_input_.to_plain()
+    try:  # write nothing that load() would refuse
+        FittedInput.from_plain(description, arrays)
+    except ValueError as exc:
+        raise ValueError(
+            f"This model cannot be stored in the safe format: {exc}. Save it with "
+            "pickle or joblib instead."
+        ) from exc
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -321,6 +321,11 @@ def _is_count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+#: Python types the stored labels of each NumPy kind must have. Object arrays
+#: hold strings only (pandas' default for text labels).
+_LABEL_TYPES = {"b": bool, "i": int, "u": int, "f": (int, float), "U": str, "O": str}
+
+
 def _classes_from(spec):
     dtype = spec.get("dtype")
     values = _require(spec.get("values"), list, "classes.values")
@@ -328,11 +333,16 @@ def _classes_from(spec):
         dtype = np.dtype(dtype)
     except TypeError as exc:
         raise ValueError(f"classes.dtype {dtype!r} is not a NumPy type") from exc
-    if dtype.kind not in "biufU":
+    if dtype.kind not in _LABEL_TYPES:
         raise ValueError(f"classes.dtype {dtype} is not a label type")
-    kinds = {"U": str, "f": (int, float)}.get(dtype.kind, int)
-    if not all(isinstance(v, kinds) and not isinstance(v, bool) for v in values):
+    kinds = _LABEL_TYPES[dtype.kind]
+    if not all(
+        isinstance(v, kinds) and (dtype.kind == "b" or not isinstance(v, bool))
+        for v in values
+    ):
         raise ValueError(f"classes.values do not all have the type {dtype}")
+    if dtype.kind == "U":  # as long as the longest label, whatever was stored
+        dtype = np.dtype(str)
     classes = np.asarray(values, dtype=dtype)
     if len(classes) < 2 or not np.array_equal(np.unique(classes), classes):
         raise ValueError(

@@ -145,3 +145,50 @@ def test_missing_safetensors_says_how_to_install(fitted, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
     with pytest.raises(ImportError, match=r"pip install 'digitnet\[safe\]'"):
         fitted.save(tmp_path / "m.safetensors")
+
+
+def _text_labels(y, kind):
+    import pandas as pd
+
+    text = [f"d{v}" for v in y]
+    return {
+        "object array": np.array(text, dtype=object),
+        "pandas object": pd.Series(text, dtype=object),
+        "pandas default": pd.Series(text),
+        "bool": np.asarray(y) % 2 == 0,
+        "pandas bool": pd.Series(np.asarray(y) % 2 == 0),
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    "kind", ["object array", "pandas object", "pandas default", "bool", "pandas bool"]
+)
+def test_every_label_type_fit_accepts_saves_and_loads(small_digits, tmp_path, kind):
+    X_train, X_test, y_train, _ = small_digits
+    clf = DigitClassifier(max_iter=1, random_state=0, architecture="mlp")
+    clf.fit(X_train, _text_labels(y_train, kind))
+    clf.save(tmp_path / "m.dnet")
+    model = digitnet.load(tmp_path / "m.dnet")
+    assert model.classes_.tolist() == clf.classes_.tolist()
+    assert model.predict(X_test).tolist() == clf.predict(X_test).tolist()
+
+
+def test_save_refuses_what_load_would_refuse(fitted, tmp_path, monkeypatch):
+    from digitnet._state import FittedInput
+
+    unloadable = FittedInput(
+        **{**vars(fitted.fitted_input_), "classes": np.array([1 + 2j, 3j])}
+    )
+    monkeypatch.setitem(vars(fitted), "fitted_input_", unloadable)
+    with pytest.raises(ValueError, match="cannot be stored in the safe format"):
+        fitted.save(tmp_path / "m.dnet")
+    assert not (tmp_path / "m.dnet").exists()
+
+
+def test_a_stored_label_dtype_cannot_make_load_allocate(saved):
+    def huge_labels(meta):
+        meta["input"]["classes"]["dtype"] = "<U200000000"  # 800 MB per label
+
+    _rewrite(saved, huge_labels)
+    model = digitnet.load(saved)  # labels are as long as the longest one
+    assert model.classes_.dtype == np.dtype("<U1")

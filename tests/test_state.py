@@ -126,7 +126,8 @@ def _edit(description, key, value):
         ("classes", {"dtype": "<U1", "values": ["c", "b", "a"]}, "sorted order"),
         ("classes", {"dtype": "<U1", "values": ["a"] * 3}, "distinct labels"),
         ("classes", {"dtype": "<i8", "values": ["a", "b"]}, "do not all have"),
-        ("classes", {"dtype": "object", "values": [1, 2]}, "not a label type"),
+        ("classes", {"dtype": "object", "values": [1, 2]}, "do not all have"),
+        ("classes", {"dtype": "<c16", "values": [1, 2]}, "not a label type"),
         ("classes", [1, 2], "classes must be a dict"),
         # Same pixel count: a valid description on its own; the file's digest
         # is what catches such an edit (test_model_files).
