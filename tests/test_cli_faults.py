@@ -13,6 +13,7 @@ import pytest
 import digitnet
 from digitnet import DigitClassifier
 from digitnet.cli import main
+from digitnet.cli._model_files import load_model_file
 
 ROOT = str(pathlib.Path(__file__).resolve().parents[1])
 
@@ -30,12 +31,63 @@ def test_the_default_output_is_the_safe_format(tmp_path, monkeypatch, capsys):
     assert "pickle" not in capsys.readouterr().err
 
 
-def test_pickles_by_name_and_a_warning_when_read(tmp_path, capsys):
+def test_pickles_by_name_and_only_when_trusted(tmp_path, capsys):
     path = tmp_path / "m.joblib"
     assert _train(tmp_path, "--output", str(path), "--report-dir", "") == 0
     assert isinstance(joblib.load(path), DigitClassifier)
-    assert main(["evaluate", str(path), "--report-dir", ""]) == 0
-    assert "is a pickle; loading it runs code" in capsys.readouterr().err
+    assert main(["evaluate", str(path), "--report-dir", ""]) == 2
+    assert "pass --trust-pickle for a pickle you made" in capsys.readouterr().err
+    trusted = ["evaluate", str(path), "--report-dir", "", "--trust-pickle"]
+    assert main(trusted) == 0
+    assert "runs code from the file" in capsys.readouterr().err
+
+
+class _RunsCode:
+    """A pickle payload that leaves a mark when unpickled."""
+
+    def __init__(self, mark):
+        self.mark = str(mark)
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.mark),))
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "read", "export", "serve"])
+@pytest.mark.parametrize("trust", [False, True])
+def test_a_pickle_under_a_safe_name_never_runs(tmp_path, capsys, command, trust):
+    mark = tmp_path / "code-ran"
+    model = tmp_path / "untrusted.dnet"
+    joblib.dump(_RunsCode(mark), model)
+    picture = tmp_path / "x.png"
+    argv = {
+        "evaluate": ["evaluate", str(model), "--report-dir", ""],
+        "predict": ["predict", str(model), str(picture)],
+        "read": ["read", str(model), str(picture)],
+        "export": ["export", str(model), str(tmp_path / "m.onnx")],
+        "serve": ["serve", str(model), "--port", "1"],
+    }[command]
+    assert main(argv + ["--trust-pickle"] * trust) == 2
+    err = capsys.readouterr().err
+    assert "looks like a pickle" in err
+    assert "rename it and pass --trust-pickle" in err
+    assert not mark.exists()
+
+
+def test_a_safe_file_whose_header_starts_like_a_pickle_loads(tmp_path):
+    from .model_edits import rewrite
+
+    path = tmp_path / "m.dnet"
+    assert _train(tmp_path, "--output", str(path), "--report-dir", "") == 0
+
+    def pad(meta):
+        meta["history"][0]["note"] = "x" * pad.n
+
+    for pad.n in range(256):  # header sizes in 256 steps: one has low byte 0x80
+        rewrite(path, pad)
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    assert path.read_bytes()[:1] == b"\x80"  # pickle protocol 2+ starts so
+    assert load_model_file(path).n_iter_ == 1
 
 
 @pytest.mark.parametrize("case", ["report-is-a-file", "missing-folder"])
@@ -141,7 +193,7 @@ def test_a_damaged_pickle_is_a_clear_error(tmp_path, capsys):
 
     path = tmp_path / "m.joblib"
     path.write_bytes(gzip.compress(b"not a model at all"))
-    assert main(["evaluate", str(path), "--report-dir", ""]) == 2
+    assert main(["evaluate", str(path), "--report-dir", "", "--trust-pickle"]) == 2
     err = capsys.readouterr().err
     assert "could not be read as a pickled model" in err
     assert "Traceback" not in err

@@ -227,7 +227,7 @@ def test_serve_loads_safe_and_onnx_files_and_refuses_pickles(model, tmp_path):
     joblib.dump(model, tmp_path / "m.joblib")
     assert isinstance(load_served_model(tmp_path / "m.dnet"), DigitClassifier)
     assert isinstance(load_served_model(tmp_path / "m.onnx"), OnnxModel)
-    with pytest.raises(ValueError, match=r"is a pickle.*--trust-pickle"):
+    with pytest.raises(ValueError, match=r"named as a pickle.*--trust-pickle"):
         load_served_model(tmp_path / "m.joblib")
     trusted = load_served_model(tmp_path / "m.joblib", trust_pickle=True)
     assert isinstance(trusted, DigitClassifier)

@@ -22,7 +22,12 @@ from .._plain import builtin
 from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
-from ._model_files import load_model_file, load_served_model, save_model_file
+from ._model_files import (
+    add_trust_pickle,
+    load_model_file,
+    load_served_model,
+    save_model_file,
+)
 from ._per_file import add_min_confidence, run_per_file
 from ._read import add_read
 from ._reports import evaluate, write_report
@@ -179,7 +184,7 @@ def _geometry_dataset(model):
 
 
 def _evaluate(args):
-    model = load_model_file(args.model)
+    model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     dataset = args.dataset or _geometry_dataset(model)
     _, X_test, _, y_test = _load(dataset, args.data_home, args.seed)
     _report(model, X_test, y_test, args, {"dataset": dataset, "model": str(args.model)})
@@ -187,7 +192,7 @@ def _evaluate(args):
 
 
 def _predict(args):
-    model = load_model_file(args.model)
+    model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     if args.test_time_augment is not None:
         model.set_params(test_time_augment=args.test_time_augment)
     threshold = args.min_confidence
@@ -208,7 +213,7 @@ def _predict(args):
 
 
 def _export(args):
-    model = load_model_file(args.model)
+    model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     check_writable(args.output)
     model.to_onnx(args.output)
     print(
@@ -334,6 +339,7 @@ def _add_evaluate(sub):
     ev = sub.add_parser("evaluate", help="metrics and pictures for a saved model")
     ev.add_argument("model", type=Path)
     _data_args(ev, None)
+    add_trust_pickle(ev)
     ev.set_defaults(func=_evaluate)
 
 
@@ -341,6 +347,7 @@ def _add_predict(sub):
     pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...)")
     pr.add_argument("model", type=Path)
     pr.add_argument("images", type=Path, nargs="+")
+    add_trust_pickle(pr)
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     add_min_confidence(pr, "answers ('flagged' in JSON)")
     pr.add_argument(
@@ -359,6 +366,7 @@ def _add_export(sub):
     ex = sub.add_parser("export", help="write a model as ONNX (needs digitnet[onnx])")
     ex.add_argument("model", type=Path, help="a model file (safe format or pickle)")
     ex.add_argument("output", type=Path, help="the ONNX file to write")
+    add_trust_pickle(ex)
     ex.set_defaults(func=_export)
 
 
@@ -375,11 +383,7 @@ def _add_serve(sub):
         default=10.0,
         help="largest request body in MB; larger ones get 413 (default: %(default)s)",
     )
-    sv.add_argument(
-        "--trust-pickle",
-        action="store_true",
-        help="allow a pickled model (loading a pickle runs code from the file)",
-    )
+    add_trust_pickle(sv)
     sv.add_argument(
         "--log-level",
         default="info",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .._files import atomic_write, check_writable
 from .._reading import read_digits
-from ._model_files import load_model_file
+from ._model_files import add_trust_pickle, load_model_file
 from ._per_file import add_min_confidence, run_per_file
 
 #: Longest side of a debug picture.
@@ -39,7 +39,7 @@ def debug_picture(path, reading, out):
 
 def run_read(args):
     """The ``read`` subcommand: exit status 1 when some file could not be read."""
-    model = load_model_file(args.model)
+    model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     if args.debug_dir is not None:
         check_writable(args.debug_dir, folder=True)
         args.debug_dir.mkdir(parents=True, exist_ok=True)
@@ -65,6 +65,7 @@ def add_read(sub):
     rd = sub.add_parser("read", help="read numbers (one line of digits) in image files")
     rd.add_argument("model", type=Path)
     rd.add_argument("images", type=Path, nargs="+")
+    add_trust_pickle(rd)
     add_min_confidence(rd, "digits read (shown as '?', e.g. 40?7)")
     rd.add_argument("--json", action="store_true", help="machine-readable output")
     rd.add_argument(
