@@ -563,7 +563,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
 
         Weights go through safetensors and everything else is JSON, so
         :func:`digitnet.load` is safe on files from untrusted sources (unlike
-        pickle). Needs the ``safe`` extra (``pip install 'digitnet[safe]'``).
+        pickle).
         Models with a custom module class must be pickled instead.
 
         Parameters

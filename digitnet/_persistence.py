@@ -33,19 +33,15 @@ from ._version import __version__
 
 FORMAT = "digitnet-model"
 FORMAT_VERSION = 2
-SAFE_HINT = "install the safe-format extra: pip install 'digitnet[safe]'"
 _MAX_HEADER = 16 << 20  # bytes of JSON header accepted before parsing
 DEVICE_NAME = re.compile(r"cpu|mps|cuda(:\d+)?")
 _DTYPES = {"F64": torch.float64, "F32": torch.float32, "I64": torch.int64}
 
 
 def _safetensors():
-    try:
-        import safetensors.torch
-    except ImportError as exc:
-        raise ImportError(
-            f"The safe model format needs safetensors; {SAFE_HINT}"
-        ) from exc
+    """safetensors (a core dependency), imported when a model is saved or loaded."""
+    import safetensors.torch
+
     return safetensors
 
 

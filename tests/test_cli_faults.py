@@ -255,3 +255,18 @@ def test_a_second_ctrl_c_while_saving_still_saves(tmp_path):
     assert "the report was skipped" in result.stderr
     assert digitnet.load(model).n_iter_ == 1
     assert not (report / "metrics.json").exists()
+
+
+def test_the_safe_format_needs_no_extra():
+    """``pip install digitnet`` alone can save what ``digitnet train`` trains."""
+    from importlib.metadata import requires
+
+    core = [r for r in requires("digitnet") if "extra ==" not in r]
+    assert any(r.startswith("safetensors") for r in core)
+
+
+def test_an_onnx_output_name_is_refused_before_training(tmp_path, capsys):
+    assert _train(tmp_path, "--output", str(tmp_path / "m.onnx")) == 2
+    err = capsys.readouterr().err
+    assert "write ONNX from it with 'digitnet export'" in err
+    assert "training" not in err

@@ -102,6 +102,11 @@ def _train_params(args):
 def _check_outputs(args):
     """Fail before training if the model or report could not be written."""
     if args.output:
+        if args.output.suffix.lower() == ".onnx":
+            raise ValueError(
+                f"--output {args.output}: train writes a model file (.dnet, or a "
+                "pickle by name); write ONNX from it with 'digitnet export'"
+            )
         check_writable(args.output)
     if args.report_dir:
         check_writable(args.report_dir, folder=True)
