@@ -270,3 +270,21 @@ def test_an_onnx_output_name_is_refused_before_training(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "write ONNX from it with 'digitnet export'" in err
     assert "training" not in err
+
+
+def test_evaluate_never_scores_a_model_on_its_training_images(tmp_path, capsys):
+    from digitnet.datasets import load_digits
+
+    path = tmp_path / "m.dnet"
+    assert (
+        _train(tmp_path, "--seed", "5", "--output", str(path), "--report-dir", "") == 0
+    )
+    trained = capsys.readouterr().out
+    assert main(["evaluate", str(path), "--report-dir", ""]) == 0
+    evaluated = capsys.readouterr().out
+    line = next(ln for ln in trained.splitlines() if ln.startswith("test accuracy"))
+    assert line in evaluated  # the same 450 held-out images, whatever the seed
+    X_train, _ = load_digits(subset="train", return_X_y=True)
+    X_test, _ = load_digits(subset="test", return_X_y=True)
+    seen = {row.tobytes() for row in X_train}
+    assert not any(row.tobytes() in seen for row in X_test)

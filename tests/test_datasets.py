@@ -341,3 +341,18 @@ def test_make_numbers_rejects_bad_arguments():
         make_numbers(np.ones((3, 8, 8)), [1, 2, 3], gap=(0.5, 0.1))
     with pytest.raises(ValueError, match="n_numbers"):
         make_numbers(np.ones((3, 8, 8)), [1, 2, 3], n_numbers=0)
+
+
+def test_load_digits_has_a_fixed_stratified_test_subset():
+    from digitnet.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X_train, y_train = load_digits(subset="train", return_X_y=True)
+    X_test, y_test = load_digits(subset="test", return_X_y=True)
+    assert (len(y_train), len(y_test)) == (1347, 450)
+    np.testing.assert_array_equal(X_test, load_digits(subset="test").data)  # fixed
+    both = np.concatenate([X_train, X_test])
+    assert sorted(map(bytes, both)) == sorted(map(bytes, X))
+    assert np.abs(np.bincount(y_test) / 450 - np.bincount(y) / len(y)).max() < 0.01
+    with pytest.raises(ValueError, match="'subset' parameter"):
+        load_digits(subset="valid")

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits as _sk_load_digits
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 #: Environment variable naming the data home.
 DATA_HOME_ENV = "DIGITNET_DATA"
@@ -49,29 +50,62 @@ def digits_bunch(data, target, side, descr, return_X_y):
     )
 
 
-def load_digits(*, return_X_y=False):
+#: Share of the 8x8 digits in the fixed test subset of :func:`load_digits`.
+DIGITS_TEST_SIZE = 0.25
+
+
+def _digits_subset(data, target, subset):
+    """The rows of ``subset``: a fixed, stratified 75/25 split of the digits."""
+    if subset == "all":
+        return data, target
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(target))
+    train, test = train_test_split(
+        rows, test_size=DIGITS_TEST_SIZE, stratify=target, random_state=0
+    )
+    keep = train if subset == "train" else test
+    return data[keep], target[keep]
+
+
+@validate_params(
+    {"subset": [StrOptions({"all", "train", "test"})], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def load_digits(*, subset="all", return_X_y=False):
     """scikit-learn's bundled 8x8 digits, in the same form as :func:`fetch_mnist`.
 
-    1,797 images of 8x8 pixels with values 0-16; offline.
+    1,797 images of 8x8 pixels with values 0-16; offline. The digits come
+    without a test set; ``subset`` gives them a fixed one, so that a model
+    trained on ``"train"`` (whatever its seed) is never scored on its own
+    training images.
 
     Parameters
     ----------
+    subset : {"all", "train", "test"}, default="all"
+        All 1,797 images, or one side of a fixed stratified split: 1,347
+        training and 450 test images (the same every time, in the order of
+        ``train_test_split(..., test_size=0.25, stratify=y, random_state=0)``).
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
 
     Returns
     -------
     data : Bunch or tuple
-        ``data`` (1797, 64) uint8, ``images`` (1797, 8, 8) uint8, ``target``
-        (1797,) int64, ``target_names``, ``DESCR``.
+        ``data`` (n, 64) uint8, ``images`` (n, 8, 8) uint8, ``target``
+        (n,) int64, ``target_names``, ``DESCR``.
 
     Examples
     --------
     >>> from digitnet.datasets import load_digits
     >>> load_digits().images.shape
     (1797, 8, 8)
+    >>> X_test, y_test = load_digits(subset="test", return_X_y=True)
+    >>> X_test.shape
+    (450, 64)
     """
     digits = _sk_load_digits()
     data = digits.data.astype(np.uint8)
     target = digits.target.astype(np.int64)
+    data, target = _digits_subset(data, target, subset)
     return digits_bunch(data, target, 8, digits.DESCR, return_X_y)
