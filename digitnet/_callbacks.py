@@ -22,8 +22,10 @@ import math
 import sys
 import time
 
+import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochScoring
+from skorch.utils import to_numpy
 
 from ._optim import schedule_callback
 
@@ -56,6 +58,33 @@ class TrainAccuracy(Callback):
             if isinstance(correct, torch.Tensor):
                 correct = correct.item()
             net.history.record("train_acc", correct / self.seen_)
+
+
+def _labels(y):
+    """The labels of a batch's targets (``(labels, weights)`` when weighted)."""
+    return to_numpy(y[0] if isinstance(y, (tuple, list)) else y)
+
+
+def _validation_accuracy(net, dataset, y):
+    """Accuracy on the validation set, weighted by its sample weights."""
+    pred = np.argmax(net.predict_proba(dataset), axis=1)
+    weights = dataset.sample_weight
+    if weights is None:
+        return float(np.mean(pred == y))
+    weights = to_numpy(weights).astype(np.float64)
+    return float(np.sum(weights * (pred == y)) / np.sum(weights))
+
+
+def validation_accuracy():
+    """The ``valid_acc`` callback: skorch's, sample-weighted like the
+    validation loss (``MLPClassifier`` weights its validation score too)."""
+    return EpochScoring(
+        _validation_accuracy,
+        name="valid_acc",
+        lower_is_better=False,
+        on_train=False,
+        target_extractor=_labels,
+    )
 
 
 class ProgressBar(Callback):

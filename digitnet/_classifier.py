@@ -245,8 +245,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    ``sample_weight`` weights each sample's loss (training and validation)
-    and the learned input scaling; an integer weight is equivalent to
+    ``sample_weight`` weights each sample's loss (training and validation),
+    the validation accuracy of ``early_stopping`` and the learned input
+    scaling; an integer weight is equivalent to
     repeating the sample up to float32 rounding and minibatch composition.
 
     Examples

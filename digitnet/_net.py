@@ -17,7 +17,12 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 
-from ._callbacks import StopTraining, epoch_end, stop_requested
+from ._callbacks import (
+    StopTraining,
+    epoch_end,
+    stop_requested,
+    validation_accuracy,
+)
 from ._device import inference_batch_size
 from ._interrupts import held_interrupts
 from ._optim import optimizer_params
@@ -128,6 +133,13 @@ class Net(NeuralNetClassifier):
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_epoch_end" and stop_requested(self):
             raise StopTraining
+
+    def get_default_callbacks(self):
+        """skorch's defaults, with a sample-weighted validation accuracy."""
+        return [
+            (name, validation_accuracy() if name == "valid_acc" else cb)
+            for name, cb in super().get_default_callbacks()
+        ]
 
     def initialize_optimizer(self, *args, **kwargs):
         """skorch's, except that an inference-only net (``optimizer=None``) has none."""

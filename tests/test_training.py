@@ -218,3 +218,21 @@ def test_cross_validation_in_threads_equals_the_serial_run():
     with joblib.parallel_backend("threading", n_jobs=3):
         threaded = cross_val_score(clf, X[:600], Y[:600], cv=3, n_jobs=3)
     np.testing.assert_array_equal(threaded, serial)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "cnn"])
+def test_sample_weight_with_early_stopping_weights_the_validation_accuracy(
+    small_digits, architecture
+):
+    from digitnet._training import draw_seeds, split
+
+    X_train, _, y_train, _ = small_digits
+    weights = np.random.RandomState(0).rand(len(y_train))
+    clf = DigitClassifier(
+        max_iter=1, early_stopping=True, architecture=architecture, random_state=0
+    ).fit(X_train, y_train, sample_weight=weights)
+    valid = split(clf, np.searchsorted(clf.classes_, y_train), draw_seeds(0)["split"])
+    right = clf.predict(X_train[valid]) == y_train[valid]
+    expected = np.sum(weights[valid] * right) / np.sum(weights[valid])
+    assert clf.validation_scores_[0] == pytest.approx(expected, abs=1e-6)  # float32
+    assert expected != pytest.approx(right.mean(), abs=1e-6)  # weights matter
