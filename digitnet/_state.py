@@ -274,15 +274,10 @@ class FittedInput:
         scaling arrays, before anything is built from them.
         """
         d = _require(description, dict, "the input description")
-        classes = _classes_from(_require(d.get("classes"), dict, "classes"))
-        shape = _require(d.get("input_shape"), list, "input_shape")
-        if len(shape) not in (1, 3) or not all(_is_count(s) for s in shape):
-            raise ValueError(f"input_shape must be 1 or 3 positive ints, not {shape}")
-        n_features = d.get("n_features_in")
-        if not _is_count(n_features) or n_features != math.prod(shape):
-            raise ValueError(
-                f"n_features_in={n_features!r} does not match input_shape {shape}"
-            )
+        classes = classes_from_plain(d.get("classes"))
+        shape, n_features = geometry_from_plain(
+            d.get("input_shape"), d.get("n_features_in")
+        )
         arch = d.get("architecture")
         if arch not in ARCHITECTURES:
             raise ValueError(
@@ -301,11 +296,11 @@ class FittedInput:
             raise ValueError("input_scale must be positive")
         return cls(
             classes=classes,
-            input_shape=tuple(shape),
+            input_shape=shape,
             architecture=arch,
             mean=mean,
             scale=scale,
-            range=_range_from(d.get("range")),
+            range=range_from_plain(d.get("range")),
             n_features_in=n_features,
             feature_names_in=_names_from(d.get("feature_names_in"), n_features),
         )
@@ -326,7 +321,23 @@ def _is_count(value):
 _LABEL_TYPES = {"b": bool, "i": int, "u": int, "f": (int, float), "U": str, "O": str}
 
 
-def _classes_from(spec):
+def geometry_from_plain(shape, n_features):
+    """``(input_shape, n_features_in)`` checked: 1 or 3 positive ints, and as
+    many features as the shape holds."""
+    shape = _require(shape, list, "input_shape")
+    if len(shape) not in (1, 3) or not all(_is_count(s) for s in shape):
+        raise ValueError(f"input_shape must be 1 or 3 positive ints, not {shape}")
+    if not _is_count(n_features) or n_features != math.prod(shape):
+        raise ValueError(
+            f"n_features_in={n_features!r} does not match input_shape {shape}"
+        )
+    return tuple(shape), n_features
+
+
+def classes_from_plain(spec):
+    """The class labels from ``{"dtype", "values"}``, checked before any array
+    is made: a label type, values of that type, sorted and distinct."""
+    spec = _require(spec, dict, "classes")
     dtype = spec.get("dtype")
     values = _require(spec.get("values"), list, "classes.values")
     try:
@@ -351,7 +362,8 @@ def _classes_from(spec):
     return classes
 
 
-def _range_from(value):
+def range_from_plain(value):
+    """The training pixel range ``(low, high)`` or None, checked."""
     if value is None:
         return None
     ok = isinstance(value, list) and len(value) == 2
