@@ -9,10 +9,18 @@ included) and ``probabilities`` (float32, columns in ``classes_`` order). The
 model's metadata describes the input (``digitnet.input_shape``,
 ``digitnet.classes``, ``digitnet.range``), so a reader needs neither torch nor
 digitnet to use it. :class:`OnnxModel` is that reader.
+
+Integrity: the file ends with one more metadata entry, ``digitnet.sha256``,
+the SHA-256 of every byte before it (graph, weights and the other metadata),
+appended as a protobuf field so that any ONNX reader still sees a plain
+model. :class:`OnnxModel` checks it from the raw bytes (no ``onnx`` package
+needed) and validates the metadata before building anything from it, so a
+damaged or edited file is a ``ValueError``, not wrong answers.
 """
 
 import contextlib
 import copy
+import hashlib
 import io
 import json
 import logging
@@ -25,12 +33,55 @@ import torch.nn.functional as F
 
 from ._augment import prediction_thetas
 from ._files import atomic_write
+from ._state import classes_from_plain, geometry_from_plain, range_from_plain
 from ._version import __version__
 
 ONNX_HINT = "install the onnx extra: pip install 'digitnet[onnx]'"
 #: ONNX operator set of exported graphs (onnxruntime >= 1.17 runs it).
 OPSET = 18
 _OPERATOR = re.compile(r"aten[.:]+\w+")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Key of the digest entry that ends every exported file.
+DIGEST_KEY = b"digitnet.sha256"
+
+
+def _digest_entry(hexdigest):
+    """``ModelProto.metadata_props`` (field 14) entry ``DIGEST_KEY: hexdigest``.
+
+    Protobuf merges fields appended to a message, so these bytes appended to
+    a serialized model add one metadata entry.
+    """
+    entry = bytes([0x0A, len(DIGEST_KEY)]) + DIGEST_KEY
+    entry += bytes([0x12, len(hexdigest)]) + hexdigest.encode("ascii")
+    return bytes([(14 << 3) | 2, len(entry)]) + entry
+
+
+_DIGEST_PREFIX = _digest_entry("0" * 64)[:-64]
+_DIGEST_TAIL = len(_digest_entry("0" * 64))
+
+
+def sign(model_bytes):
+    """``model_bytes`` with the digest entry of their SHA-256 appended."""
+    return model_bytes + _digest_entry(hashlib.sha256(model_bytes).hexdigest())
+
+
+def check_signed(data, path):
+    """The model bytes of a signed file; ``ValueError`` if they do not match."""
+    body, tail = data[:-_DIGEST_TAIL], data[-_DIGEST_TAIL:]
+    if len(data) <= _DIGEST_TAIL or not tail.startswith(_DIGEST_PREFIX):
+        raise ValueError(
+            f"{path} is not an ONNX file written by this digitnet (it carries no "
+            "digitnet.sha256 digest at its end); export the model again with "
+            "'digitnet export'."
+        )
+    recorded = tail[len(_DIGEST_PREFIX) :].decode("ascii", "replace")
+    found = hashlib.sha256(body).hexdigest()
+    if found != recorded:
+        raise ValueError(
+            f"{path} has been modified or corrupted: its content has SHA-256 "
+            f"{found}, but the file records {recorded}."
+        )
+    return data
 
 
 def _require(name):
@@ -189,26 +240,38 @@ def export_onnx(est, path):
         raw = _quiet_export(graph, example, torch.export.Dim("batch"))
     except Exception as exc:  # the exporter raises many kinds
         raise _export_error(module, exc) from exc
-    data = _add_labels(raw, fitted)
+    data = sign(_add_labels(raw, fitted))
     atomic_write(path, lambda f: f.write(data))
 
 
 def _read_meta(meta, path):
-    """``(classes, input_shape, n_features, range)`` from digitnet's metadata."""
+    """``(classes, input_shape, n_features, range)`` from digitnet's metadata,
+    each checked before any array is made from it."""
     try:
-        spec = json.loads(meta["digitnet.classes"])
-        classes = np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
-        shape = tuple(int(v) for v in json.loads(meta["digitnet.input_shape"]))
-        n_features = int(meta["digitnet.n_features_in"])
-        value_range = json.loads(meta.get("digitnet.range", "null"))
-        value_range = None if value_range is None else tuple(map(float, value_range))
-    except (KeyError, TypeError, ValueError) as exc:
+        classes = classes_from_plain(json.loads(meta["digitnet.classes"]))
+        shape, n_features = geometry_from_plain(
+            json.loads(meta["digitnet.input_shape"]),
+            json.loads(meta["digitnet.n_features_in"]),
+        )
+        value_range = range_from_plain(json.loads(meta.get("digitnet.range", "null")))
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ValueError(
             f"{path} is not an ONNX file written by digitnet: its metadata needs "
-            "digitnet.classes, digitnet.input_shape and digitnet.n_features_in "
-            f"({type(exc).__name__}: {exc})"
+            "valid digitnet.classes, digitnet.input_shape and "
+            f"digitnet.n_features_in ({type(exc).__name__}: {exc})"
         ) from exc
     return classes, shape, n_features, value_range
+
+
+def _check_outputs(session, n_classes, path):
+    """The graph must answer one probability per class the metadata names."""
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    width = (outputs.get("probabilities") or [None, None])[-1]
+    if "label" not in outputs or (isinstance(width, int) and width != n_classes):
+        raise ValueError(
+            f"{path}: the graph's outputs {sorted(outputs)} (probabilities of "
+            f"width {width}) do not match the {n_classes} classes of its metadata."
+        )
 
 
 class OnnxModel:
@@ -249,10 +312,12 @@ class OnnxModel:
 
     def __init__(self, path):
         ort = _require("onnxruntime")
+        with open(path, "rb") as f:  # one read: what is checked is what runs
+            data = check_signed(f.read(), path)
         options = ort.SessionOptions()
         try:
             self.session_ = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
+                data, options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own kinds
             raise ValueError(
@@ -262,6 +327,7 @@ class OnnxModel:
         (self.classes_, self.input_shape_, self.n_features_in_, self.range_) = (
             _read_meta(meta, path)
         )
+        _check_outputs(self.session_, len(self.classes_), path)
         self.version_ = meta.get("digitnet.version")
 
     def _rows(self, X):
@@ -275,9 +341,14 @@ class OnnxModel:
             )
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must hold numbers, not values of dtype {X.dtype}.")
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or infinity.")
-        return np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rows = np.ascontiguousarray(X, dtype=np.float32)  # what the graph sees
+        if not np.isfinite(rows).all():
+            raise ValueError(
+                "X contains NaN, infinity or values beyond float32's range "
+                f"(±{_FLOAT32_MAX:.3g}), which the model computes in."
+            )
+        return rows
 
     def _run(self, X):
         return self.session_.run(None, {"pixels": self._rows(X)})

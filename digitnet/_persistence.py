@@ -122,7 +122,7 @@ def _split(data, name):
         )
     try:
         header = json.loads(data[8 : 8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(
             f"{name} is not a readable digitnet model file (not safetensors): {exc}"
         ) from exc
@@ -182,7 +182,7 @@ def read_file(path):
         )
     try:
         description = json.loads(meta["digitnet"])
-    except json.JSONDecodeError as exc:
+    except (TypeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{name}: the model description is not JSON: {exc}") from exc
     _check_format(description, name)
     return description, index, data, payload
@@ -242,7 +242,7 @@ def _module_for(est, fitted, index, name):
     with torch.device("meta"):
         module = build_fitted_module(est, fitted)
     expected = {f"module.{k}": tuple(v.shape) for k, v in module.state_dict().items()}
-    stored = {k: tuple(v["shape"]) for k, v in index.items() if k.startswith("module.")}
+    stored = {k: tuple(v["shape"]) for k, v in index.items() if k not in _SCALING}
     if expected != stored:
         wrong = sorted(set(expected.items()) ^ set(stored.items()), key=str)[:3]
         raise ValueError(
@@ -283,10 +283,19 @@ def load(path):
     >>> (digitnet.load(path).predict(X) == clf.predict(X)).all()
     np.True_
     """
+    name = os.fspath(path)
+    try:
+        return _load(path, name)
+    except RecursionError as exc:  # JSON nested deeper than Python can follow
+        raise ValueError(
+            f"{name}: the model description is nested too deeply."
+        ) from exc
+
+
+def _load(path, name):
     from ._classifier import DigitClassifier
 
     safetensors = _safetensors()
-    name = os.fspath(path)
     description, index, data, payload = read_file(path)
     est = _estimator(DigitClassifier, description, name)
     try:

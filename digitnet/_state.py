@@ -136,6 +136,18 @@ def fit_scaling(X, sample_weight, per_feature):
     return mean, scale
 
 
+def check_float32(X):
+    """``(min, max)`` of ``X``; ``ValueError`` beyond float32's range, which the
+    network computes in."""
+    low, high = float(X.min()), float(X.max())  # one pass each
+    if max(-low, high) > _FLOAT32_MAX:
+        raise ValueError(
+            f"X holds values up to {max(-low, high):g}, beyond float32 "
+            f"(±{_FLOAT32_MAX:.3g}), which the network computes in; rescale X."
+        )
+    return low, high
+
+
 def learn_classes(y, classes=None):
     """Sorted distinct labels of ``y`` (or ``classes``, which must cover y)."""
     try:
@@ -180,12 +192,7 @@ class FittedInput:
                 "DigitClassifier needs samples of at least 2 classes in y, but "
                 f"y contains only one class: {classes[0]}."
             )
-        low, high = float(X.min()), float(X.max())  # one pass each
-        if max(-low, high) > _FLOAT32_MAX:
-            raise ValueError(
-                f"X holds values up to {max(-low, high):g}, beyond float32 "
-                f"(±{_FLOAT32_MAX:.3g}), which the network computes in; rescale X."
-            )
+        low, high = check_float32(X)
         geometry = infer_geometry(X.shape[1], image_shape)
         arch, input_shape = resolve_architecture(architecture, geometry)
         w = np.ones(len(X)) if sample_weight is None else sample_weight
@@ -229,7 +236,10 @@ class FittedInput:
 
     def check_pixel_range(self, X, owner="DigitClassifier"):
         """Warn when over 1% of the pixels lie well outside the fitted range."""
-        if self.range is None or X.size == 0:
+        if X.size == 0:
+            return
+        check_float32(X)
+        if self.range is None:
             return
         low, high = self.range
         margin = 0.05 * max(high - low, np.finfo(np.float64).tiny)

@@ -159,6 +159,36 @@ def test_malformed_descriptions_are_value_errors(saved, edit, match):
         digitnet.load(saved)
 
 
+def test_a_description_nested_beyond_recursion_is_a_value_error(saved):
+    def nest(text):
+        deep = "[" * 100_000 + "]" * 100_000
+        return text.replace('"history": [', f'"history": [{deep}, ', 1)
+
+    rewrite(saved, edit_text=nest, sign=True)
+    with pytest.raises(ValueError, match="not JSON: maximum recursion depth"):
+        digitnet.load(saved)
+
+
+def test_a_header_nested_beyond_recursion_is_a_value_error(saved):
+    import struct
+
+    header = b"[" * 200_000 + b"]" * 200_000
+    saved.write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(ValueError, match="not a readable digitnet model file"):
+        digitnet.load(saved)
+
+
+def test_a_signed_file_with_an_extra_tensor_is_refused_before_reading_it(saved):
+    import torch
+
+    def add(tensors):
+        tensors["extra"] = torch.zeros(3)
+
+    rewrite(saved, edit_tensors=add, sign=True)
+    with pytest.raises(ValueError, match="do not fit the cnn architecture"):
+        digitnet.load(saved)
+
+
 HOSTILE = textwrap.dedent(
     """
     import sys

@@ -10,6 +10,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from digitnet import DigitClassifier, OnnxModel
+from digitnet._onnx import sign
 from digitnet.cli import main
 
 ARCHITECTURES = ["mlp", "cnn", "lenet5"]
@@ -191,10 +192,11 @@ def exported(digits_model, tmp_path_factory):
     ("X", "message"),
     [
         (np.zeros((2, 10)), r"shape \(2, 10\).*rows of 64 pixels"),
-        (np.full((1, 64), np.nan), "NaN or infinity"),
+        (np.full((1, 64), np.nan), "NaN, infinity"),
+        (np.full((1, 64), 1e39), "beyond float32's range"),
         (np.array([["a"] * 64]), "must hold numbers"),
     ],
-    ids=["width", "nan", "strings"],
+    ids=["width", "nan", "beyond-float32", "strings"],
 )
 def test_onnx_model_rejects_bad_input(exported, X, message):
     with pytest.raises(ValueError, match=message):
@@ -209,7 +211,7 @@ def test_onnx_model_takes_images(exported, digits):
 
 def test_onnx_model_rejects_files_that_are_not_digitnet_exports(tmp_path):
     (tmp_path / "junk.onnx").write_bytes(b"not a model")
-    with pytest.raises(ValueError, match=r"junk\.onnx could not be read as an ONNX"):
+    with pytest.raises(ValueError, match=r"junk\.onnx is not an ONNX file written"):
         OnnxModel(tmp_path / "junk.onnx")
     x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
     y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])
@@ -217,15 +219,78 @@ def test_onnx_model_rejects_files_that_are_not_digitnet_exports(tmp_path):
         [onnx.helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]
     )
     onnx.save(onnx.helper.make_model(graph), tmp_path / "other.onnx")
-    with pytest.raises(ValueError, match="not an ONNX file written by digitnet"):
+    with pytest.raises(ValueError, match=r"carries no digitnet\.sha256 digest"):
         OnnxModel(tmp_path / "other.onnx")
     model = onnx.helper.make_model(graph)
     model.metadata_props.add(
         key="digitnet.classes", value='{"dtype": "<i8", "values": [0, 1]}'
     )
-    onnx.save(model, tmp_path / "partial.onnx")
+    (tmp_path / "partial.onnx").write_bytes(sign(model.SerializeToString()))
     with pytest.raises(ValueError, match=r"needs .*digitnet\.input_shape.*KeyError"):
         OnnxModel(tmp_path / "partial.onnx")
+
+
+@pytest.fixture(scope="module")
+def export_bytes(digits_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("onnx") / "digits.onnx"
+    digits_model.to_onnx(path)
+    return path.read_bytes()
+
+
+def test_every_flipped_byte_is_detected(export_bytes, tmp_path):
+    rng = np.random.RandomState(0)
+    for i in range(12):
+        data = bytearray(export_bytes)
+        for at in rng.choice(len(data), size=50, replace=False):
+            data[at] ^= 1 + rng.randint(255)
+        path = tmp_path / f"damaged-{i}.onnx"
+        path.write_bytes(bytes(data))
+        with pytest.raises(ValueError, match=f"damaged-{i}.onnx"):
+            OnnxModel(path)
+
+
+def _edited(export_bytes, key, value, signed):
+    from digitnet._onnx import _DIGEST_TAIL
+
+    model = onnx.load_from_string(export_bytes[:-_DIGEST_TAIL])
+    entry = next(p for p in model.metadata_props if p.key == key)
+    entry.value = value
+    data = model.SerializeToString()
+    return sign(data) if signed else data + export_bytes[-_DIGEST_TAIL:]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "digitnet.classes",
+            json.dumps({"dtype": "<i8", "values": list(range(9, -1, -1))}),
+            "sorted order",
+        ),
+        (
+            "digitnet.classes",
+            json.dumps({"dtype": "S2000000000", "values": ["0", "1"]}),
+            "not a label type",
+        ),
+        ("digitnet.classes", "[" * 200_000 + "]" * 200_000, "RecursionError"),
+        (
+            "digitnet.classes",
+            json.dumps({"dtype": "<i8", "values": [0, 1, 2]}),
+            "do not match the 3 classes",
+        ),
+        ("digitnet.input_shape", "[1, 8, 9]", "does not match input_shape"),
+    ],
+    ids=["reversed", "huge-dtype", "nested", "fewer-classes", "shape"],
+)
+@pytest.mark.parametrize("signed", [False, True])
+def test_edited_metadata_is_refused_before_use(
+    export_bytes, tmp_path, key, value, message, signed
+):
+    path = tmp_path / "edited.onnx"
+    path.write_bytes(_edited(export_bytes, key, value, signed))
+    match = message if signed else "has been modified or corrupted"
+    with pytest.raises(ValueError, match=match):
+        OnnxModel(path)
 
 
 def test_export_command_writes_a_model_that_agrees(digits_model, digits, tmp_path):

@@ -1,6 +1,5 @@
 """DigitClassifier.save / digitnet.load: a model format that runs no code."""
 
-
 import numpy as np
 import pytest
 import torch

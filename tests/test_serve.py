@@ -144,6 +144,23 @@ def test_nan_pixels_and_broken_json_are_422(served):
     assert "not valid JSON" in response.json()["error"]
 
 
+def test_deeply_nested_json_is_422(served):
+    client, _, _ = served
+    body = b'{"pixels": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    response = client.post(
+        "/predict", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["error"]
+
+
+def test_pixels_beyond_float32_are_422(served):
+    client, _, _ = served
+    response = client.post("/predict", json={"pixels": [[1e39] * 64]})
+    assert response.status_code == 422
+    assert "beyond float32" in response.json()["error"]
+
+
 def test_a_file_that_is_not_an_image_is_422_naming_it(served):
     client, _, _ = served
     files = [("file", ("notes.txt", b"hello", "text/plain"))]
@@ -239,5 +256,26 @@ def test_serve_command_refuses_a_pickle_before_it_listens(model, tmp_path, capsy
     joblib.dump(model, tmp_path / "m.joblib")
     assert main(["serve", str(tmp_path / "m.joblib"), "--port", "1"]) == 2
     assert "--trust-pickle" in capsys.readouterr().err
-    assert main(["serve", str(tmp_path / "m.joblib"), "--max-upload-mb", "0"]) == 2
-    assert "--max-upload-mb must be positive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--port", "99999", "port number from 0 to 65535"),
+        ("--port", "http", "port number from 0 to 65535"),
+        ("--max-upload-mb", "inf", "size in MB above 0 and at most 4096"),
+        ("--max-upload-mb", "nan", "size in MB above 0"),
+        ("--max-upload-mb", "0", "size in MB above 0"),
+        ("--read-timeout", "-1", "seconds above 0"),
+    ],
+)
+def test_serve_options_out_of_range_are_usage_errors(
+    tmp_path, capsys, option, value, message
+):
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", str(tmp_path / "m.dnet"), option, value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected" in err
+    assert message in err
+    assert "Traceback" not in err

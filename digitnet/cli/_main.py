@@ -5,6 +5,7 @@ A thin layer over the public API: :class:`~digitnet.DigitClassifier`,
 """
 
 import argparse
+import math
 import sys
 import time
 import warnings
@@ -228,6 +229,7 @@ def _export(args):
 
 def _serve(args):
     from ..serve import create_app
+    from ..serve._server import server_config
 
     try:
         import uvicorn
@@ -236,15 +238,20 @@ def _serve(args):
             "digitnet serve needs uvicorn; install the serve extra: "
             "pip install 'digitnet[serve]'"
         ) from exc
-    if args.max_upload_mb <= 0:
-        raise ValueError(f"--max-upload-mb must be positive, not {args.max_upload_mb}")
     model = load_served_model(args.model, trust_pickle=args.trust_pickle)
-    app = create_app(model, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024))
+    app = create_app(
+        model,
+        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        read_timeout=args.read_timeout,
+    )
     print(
         f"serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = server_config(
+        app, host=args.host, port=args.port, log_level=args.log_level
+    )
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -327,6 +334,36 @@ def _add_train(sub):
     train.set_defaults(func=_train)
 
 
+def _port(text):
+    """``--port``: a TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number from 0 to 65535, not {text!r}"
+        )
+    return value
+
+
+def _positive(what, largest):
+    """An argparse type: a finite number in (0, largest]."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value <= largest:  # NaN and inf fail too
+            raise argparse.ArgumentTypeError(
+                f"expected {what} above 0 and at most {largest:g}, not {text!r}"
+            )
+        return value
+
+    return parse
+
+
 def _copies(text):
     """``--test-time-augment``: a count of copies, 0 or more."""
     try:
@@ -381,12 +418,19 @@ def _add_serve(sub):
     )
     sv.add_argument("model", type=Path, help="a safe model file or an .onnx file")
     sv.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    sv.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    sv.add_argument("--port", type=_port, default=8000, help="default: %(default)s")
     sv.add_argument(
         "--max-upload-mb",
-        type=float,
+        type=_positive("a size in MB", 4096),
         default=10.0,
         help="largest request body in MB; larger ones get 413 (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--read-timeout",
+        type=_positive("seconds", 3600),
+        default=30.0,
+        help="seconds a client may take to send a request body; slower ones get "
+        "408 (default: %(default)s)",
     )
     add_trust_pickle(sv)
     sv.add_argument(

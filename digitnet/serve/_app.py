@@ -5,12 +5,16 @@
 [[...], ...]}`` of raw pixel rows, and answers ``{"predictions": [{"label",
 "probability", "top3"}, ...]}``. An image or row without ink is answered
 ``{"label": null, "no_ink": true, "message": ...}`` instead of a guess. Bodies
-over the size limit get 413; input the model cannot take gets 422 with the
-library's message; other content types 415. Inference runs in worker threads
+over the size limit get 413 (the rest of the body is read and dropped, up to
+a bound, so that a client that sends before it reads still gets the answer);
+a body that does not arrive within ``read_timeout`` seconds gets 408; input
+the model cannot take gets 422 with the library's message; other content types
+415. Inference runs in worker threads
 (one at a time: the model's own threads do the parallel work), so the event
 loop keeps accepting requests.
 """
 
+import asyncio
 import json
 import threading
 from importlib import resources
@@ -24,6 +28,12 @@ from ..exceptions import BlankImageError
 
 #: Largest request body accepted, in bytes (10 MB).
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
+#: Seconds a client may take to send a request body.
+DEFAULT_READ_TIMEOUT = 30.0
+#: An oversized body is read and dropped up to this many bytes (or 4 times
+#: the limit, if more) before the 413 is sent; beyond that the connection is
+#: closed and a client still sending may see it reset instead.
+_DRAIN_BYTES = 64 * 1024 * 1024
 _TOP = 3
 
 
@@ -109,7 +119,7 @@ def _no_ink(message):
 def _rows_from_json(body):
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or "pixels" not in data:
         raise ValueError('the JSON body must be an object {"pixels": [[...], ...]}')
@@ -133,16 +143,30 @@ class _TooLarge(Exception):
     pass
 
 
+async def _drain(stream, budget):
+    """Read and drop the rest of a body, up to ``budget`` bytes."""
+    async for chunk in stream:
+        budget -= len(chunk)
+        if budget < 0:
+            return
+
+
 async def _read_body(request, limit):
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
+    """The body, or ``_TooLarge`` once it passes ``limit`` (after draining)."""
+    stream = request.stream()
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
+    declared = request.headers.get("content-length")
+    too_large = declared is not None and declared.isdigit() and int(declared) > limit
+    if not too_large:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > limit:
+                too_large = True
+                break
+            chunks.append(chunk)
+    if too_large:
+        await _drain(stream, max(_DRAIN_BYTES, 4 * limit))
+        raise _TooLarge
     return b"".join(chunks)
 
 
@@ -164,13 +188,13 @@ async def _images_from_form(request, body, limit):
         await form.close()
 
 
-def _error(status, message):
+def _error(status, message, headers=None):
     from starlette.responses import JSONResponse
 
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def _predict_endpoint(answerer, limit):
+def _predict_endpoint(answerer, limit, read_timeout):
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse
@@ -184,9 +208,19 @@ def _predict_endpoint(answerer, limit):
                 f"application/json with pixel rows, not {kind or 'no content type'}",
             )
         try:
-            body = await _read_body(request, limit)
+            body = await asyncio.wait_for(_read_body(request, limit), read_timeout)
         except _TooLarge:
-            return _error(413, f"the request body is over the limit of {limit} bytes")
+            return _error(
+                413,
+                f"the request body is over the limit of {limit} bytes",
+                headers={"connection": "close"},
+            )
+        except asyncio.TimeoutError:  # TimeoutError from Python 3.11
+            return _error(
+                408,
+                f"the request body did not arrive within {read_timeout:g} s",
+                headers={"connection": "close"},
+            )
         try:
             if kind == "application/json":
                 answers = await run_in_threadpool(answerer.rows, _rows_from_json(body))
@@ -202,7 +236,13 @@ def _predict_endpoint(answerer, limit):
     return predict
 
 
-def create_app(model, *, backend=None, max_upload_bytes=DEFAULT_MAX_UPLOAD):
+def create_app(
+    model,
+    *,
+    backend=None,
+    max_upload_bytes=DEFAULT_MAX_UPLOAD,
+    read_timeout=DEFAULT_READ_TIMEOUT,
+):
     """The ASGI application serving ``model``; run it with uvicorn.
 
     Parameters
@@ -214,6 +254,9 @@ def create_app(model, *, backend=None, max_upload_bytes=DEFAULT_MAX_UPLOAD):
         :class:`~digitnet.OnnxModel` and ``"torch"`` otherwise.
     max_upload_bytes : int, default=10 MB
         Largest request body; larger ones are answered 413.
+    read_timeout : float, default=30.0
+        Seconds a client may take to send a request body; slower ones are
+        answered 408.
 
     Returns
     -------
@@ -262,7 +305,9 @@ def create_app(model, *, backend=None, max_upload_bytes=DEFAULT_MAX_UPLOAD):
         Route("/health", health),
         Route("/model", describe),
         Route(
-            "/predict", _predict_endpoint(answerer, max_upload_bytes), methods=["POST"]
+            "/predict",
+            _predict_endpoint(answerer, max_upload_bytes, read_timeout),
+            methods=["POST"],
         ),
     ]
     return Starlette(routes=routes, exception_handlers={Exception: server_error})
