@@ -154,6 +154,11 @@ class BatchAugmentation:
         return field.permute(0, 2, 3, 1)
 
 
+#: Most test-time copies a prediction may average (each is one more pass of
+#: the network over the batch); the accurate preset uses 15.
+MAX_TEST_TIME_COPIES = 100
+
+
 def prediction_thetas(n_copies):
     """``n_copies`` fixed affine matrices ``(n_copies, 2, 3)``, the same every call.
 

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._augment import prediction_thetas, transform_images
+from ._augment import MAX_TEST_TIME_COPIES, prediction_thetas, transform_images
 from ._callbacks import epoch_end
 from ._device import device_on_load, place
 from ._modules import ACTIVATIONS
@@ -167,7 +167,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     test_time_augment : int, default=0
-        Predictions average the class probabilities of each image and of
+        At most 100. Predictions average the class probabilities of each image and of
         this many transformed copies of it (rotations up to 5 degrees,
         shifts up to 5% of the side, size changes up to 5%; the same
         transforms for every image, so a prediction does not depend on the
@@ -301,7 +301,9 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "augment": ["boolean", dict, StrOptions({"auto"})],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "test_time_augment": [Interval(Integral, 0, None, closed="left")],
+        "test_time_augment": [
+            Interval(Integral, 0, MAX_TEST_TIME_COPIES, closed="both")
+        ],
         "checkpoint_dir": [None, str, os.PathLike],
         "device": [str],
     }
@@ -497,10 +499,11 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
 
     def _proba(self, X):
         """Float64 class probabilities, averaged over the test-time copies."""
+        if self.test_time_augment != 0:
+            self._validate_params()  # it may have been set after fit
         proba = torch.softmax(self._logits(X).double(), dim=1)
         if self.test_time_augment == 0:
             return proba
-        self._validate_params()  # it may have been set after fit
         for theta in prediction_thetas(self.test_time_augment):
             proba += torch.softmax(self._logits(X, theta).double(), dim=1)
         return proba / (1 + self.test_time_augment)

@@ -147,6 +147,25 @@ class _ConvNet(nn.Module):
         return self.head(self.features(x))
 
 
+def _positive_ints(value, name, single=False):
+    """``value`` as a tuple of positive ints (one if ``single``), else a
+    ``ValueError`` naming ``name``."""
+    values = (value,) if single else value
+    ok = not isinstance(values, (str, bytes))
+    try:
+        values = tuple(values)
+    except TypeError:
+        ok = False
+    ok = ok and len(values) >= 1
+    ok = ok and all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
+    )
+    if not ok:
+        what = "a positive int" if single else "a sequence of positive ints"
+        raise ValueError(f"{name} must be {what}, not {value!r}")
+    return tuple(int(v) for v in values)
+
+
 class CNN(_ConvNet):
     """Convolutional network: conv blocks, max-pooling, a dense head.
 
@@ -213,6 +232,9 @@ class CNN(_ConvNet):
         channels_last=True,
     ):
         super().__init__()
+        channels = _positive_ints(channels, "channels")
+        (kernel_size,) = _positive_ints(kernel_size, "kernel_size", single=True)
+        (stem_stride,) = _positive_ints(stem_stride, "stem_stride", single=True)
         if pool is not None and len(pool) != len(channels):
             raise ValueError(
                 f"pool needs one entry per convolutional block ({len(channels)} "

@@ -380,3 +380,11 @@ def test_warm_start_with_more_epochs_uses_the_new_schedule(small_digits):
     lrs = [b["event_lr"] for epoch in clf.net_.history[1:] for b in epoch["batches"]]
     assert len(lrs) == 3 * 4  # 400 samples: 4 batches an epoch
     assert lrs.index(max(lrs)) > 0  # warm-up, then anneal, over the new total
+
+
+def test_test_time_copies_set_after_fit_are_bounded_before_any_work(small_digits):
+    X_train, X_test, y_train, _ = small_digits
+    clf = DigitClassifier(max_iter=1, random_state=0).fit(X_train, y_train)
+    clf.set_params(test_time_augment=10**6)
+    with pytest.raises(ValueError, match=r"range \[0, 100\]"):
+        clf.predict(X_test[:1])

@@ -221,9 +221,10 @@ def test_predict_averages_test_time_copies(digits_run, tmp_path, capsys):
     args = ["predict", str(saved), str(path), "--test-time-augment", "0", "--json"]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)[0]["probability"] == plain
-    with pytest.raises(SystemExit):
-        main(["predict", str(model), str(path), "--test-time-augment", "-2"])
-    assert "expected a whole number of copies" in capsys.readouterr().err
+    for copies in ("-2", "100000"):
+        with pytest.raises(SystemExit):
+            main(["predict", str(model), str(path), "--test-time-augment", copies])
+        assert "whole number of copies from 0 to 100" in capsys.readouterr().err
 
 
 def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):

@@ -34,7 +34,8 @@ class WideNet(nn.Module):
         ({"augment": {"rotation": "a lot"}}, r"augment\['rotation'\] must be a number"),
         ({"augment": {"shift": 5.0}}, r"augment\['shift'\] must be a number in"),
         ({"augment": {"spin": 1}}, r"augment has keys \['spin'\]"),
-        ({"module_params": {"channels": "abc"}}, "cnn could not be built"),
+        ({"module_params": {"channels": "abc"}}, "channels must be a sequence of pos"),
+        ({"module_params": {"kernel_size": 2.5}}, "kernel_size must be a positive int"),
         (
             {"module_params": {"channels": (8,), "pool": (True, True)}},
             "could not be built",
@@ -43,6 +44,7 @@ class WideNet(nn.Module):
         ({"architecture": WideNet}, "returns outputs of shape .15,. per sample"),
         ({"architecture": dict}, "torch.nn.Module subclass; got the class dict"),
         ({"device": "gpu"}, "'device' parameter of DigitClassifier must be"),
+        ({"test_time_augment": 10**6}, r"'test_time_augment'.*range \[0, 100\]"),
     ],
 )
 def test_bad_parameters_are_named_before_training(small_digits, params, match):

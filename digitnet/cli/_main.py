@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .._augment import MAX_TEST_TIME_COPIES
 from .._classifier import DigitClassifier
 from .._files import check_writable
 from .._images import preprocess_image
@@ -365,14 +366,15 @@ def _positive(what, largest):
 
 
 def _copies(text):
-    """``--test-time-augment``: a count of copies, 0 or more."""
+    """``--test-time-augment``: a count of copies, 0 to the most allowed."""
     try:
         value = int(text)
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= MAX_TEST_TIME_COPIES:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of copies, 0 or more, not {text!r}"
+            f"expected a whole number of copies from 0 to {MAX_TEST_TIME_COPIES}, "
+            f"not {text!r}"
         )
     return value
 
