@@ -1,5 +1,6 @@
 """DigitClassifier: a scikit-learn classifier training PyTorch nets through skorch."""
 
+import math
 import os
 import warnings
 from numbers import Integral, Real
@@ -7,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -17,7 +19,7 @@ from ._modules import ACTIVATIONS
 from ._net import TensorDataset
 from ._onnx import export_onnx
 from ._persistence import save_model
-from ._state import split_images
+from ._state import check_finite, split_images
 from ._training import FITTED_ATTRIBUTES, train
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
@@ -388,6 +390,7 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         state = {k: v for k, v in vars(self).items() if k not in FITTED_ATTRIBUTES}
         state.update(fitted)
         self.__dict__ = state  # one assignment: all of the new state or none
+        self._warn_if_diverged()
         net = self.net_
         if net.interrupted_:
             done = epoch_end(net).completed_
@@ -403,6 +406,20 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=4,  # _train, fit, sklearn's _fit_context, the caller
             )
         return self
+
+    def _warn_if_diverged(self):
+        """Warn when training ended worse than a uniform guess (a loss of
+        ln(n_classes)) by half again: it diverged, or learned nothing."""
+        loss, chance = self.loss_curve_[-1], math.log(len(self.classes_))
+        if loss > 1.5 * chance:
+            warnings.warn(
+                f"The training loss ended at {loss:.3g}, well above that of a "
+                f"uniform guess (ln {len(self.classes_)} = {chance:.2f}): training "
+                "diverged or learned nothing. Lower learning_rate_init (now "
+                f"{self.learning_rate_init:g}), or check X and y.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -478,7 +495,10 @@ class DigitClassifier(ClassifierMixin, BaseEstimator):
         fitted = self.fitted_input_
         X, image_shape = split_images(X)
         fitted.check_images(image_shape, type(self).__name__)
-        X = validate_data(self, X, reset=False, dtype="numeric")
+        X = validate_data(
+            self, X, reset=False, dtype="numeric", ensure_all_finite=False
+        )
+        check_finite(X)
         fitted.check_pixel_range(X, type(self).__name__)
 
         def prepare(chunk):

@@ -136,6 +136,35 @@ def fit_scaling(X, sample_weight, per_feature):
     return mean, scale
 
 
+def check_finite(X):
+    """``ValueError`` naming the rows of ``X`` that hold NaN or infinity.
+
+    Checked in row chunks after ``validate_data(..., ensure_all_finite=False)``,
+    so the message can say what digitnet needs instead of scikit-learn's
+    generic advice.
+    """
+    bad, start = [], 0
+    for chunk in row_chunks(X):
+        finite = np.isfinite(chunk).all(axis=1)
+        if not finite.all():
+            bad.extend((start + np.flatnonzero(~finite)).tolist())
+        start += len(chunk)
+    if not bad:
+        return
+    kinds = []
+    rows = X[bad[:1000]]
+    if np.isnan(rows).any():
+        kinds.append("NaN")
+    if np.isinf(rows).any():
+        kinds.append("infinity")
+    shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+    raise ValueError(
+        f"X contains {' and '.join(kinds)} in {len(bad)} row(s) (rows {shown}): "
+        "every pixel or feature needs a finite value. Fill missing values in "
+        "(e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
+    )
+
+
 def check_float32(X):
     """``(min, max)`` of ``X``; ``ValueError`` beyond float32's range, which the
     network computes in."""

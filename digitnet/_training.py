@@ -29,7 +29,7 @@ from ._modules import build_fitted_module, check_layer_sizes, set_dropout_genera
 from ._net import TensorDataset, batch_size_for, make_training_net
 from ._optim import start_from
 from ._plain import canonical, fingerprint
-from ._state import FittedInput, learn_classes, split_images
+from ._state import FittedInput, check_finite, learn_classes, split_images
 
 SEED_NAMES = ("init", "shuffle", "split", "augment", "dropout")
 _SEED_MAX = np.iinfo(np.int32).max
@@ -198,8 +198,14 @@ def read_data(est, X, y, sample_weight, previous, classes, split_seed, increment
     X_in = X
     scratch = copy.copy(est)  # validate_data records n_features_in_ on it
     X, y = validate_data(
-        scratch, X, _plain_labels(y), reset=previous is None, dtype="numeric"
+        scratch,
+        X,
+        _plain_labels(y),
+        reset=previous is None,
+        dtype="numeric",
+        ensure_all_finite=False,
     )
+    check_finite(X)
     if previous is not None:
         previous.fitted_input_.check_images(image_shape)
     all_classes, y_enc = encode_labels(y, previous, classes)  # mixed types: error

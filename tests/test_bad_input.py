@@ -28,13 +28,13 @@ def fitted(small_digits):
             np.where(np.eye(20, 64) > 0, np.nan, X_OK),
             Y_OK,
             ValueError,
-            "Input X contains NaN",
+            r"X contains NaN in 20 row\(s\) \(rows 0, 1, 2, 3, 4, ...\).*SimpleImputer",
         ),
         (
             np.where(np.eye(20, 64) > 0, np.inf, X_OK),
             Y_OK,
             ValueError,
-            "Input X contains infinity",
+            r"X contains infinity in 20 row\(s\)",
         ),
         (np.empty((0, 64)), [], ValueError, r"Found array with 0 sample\(s\)"),
         (X_OK[:1], Y_OK[:1], ValueError, "only one class"),
@@ -83,7 +83,7 @@ def test_bad_prediction_input(fitted, small_digits):
         fitted.predict(X_test[:, :10])
     with pytest.raises(ValueError, match=r"images of shape \(1, 28, 28\).*\(1, 8, 8\)"):
         fitted.predict(np.zeros((2, 28, 28)))
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match=r"X contains NaN in 2 row\(s\)"):
         fitted.predict(np.full((2, 64), np.nan))
     with pytest.raises(TypeError, match="Sparse data was passed"):
         fitted.predict(sp.csr_matrix(X_test))

@@ -1,5 +1,7 @@
 """DigitClassifier on digits: accuracy, labels, inputs and training options."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -388,3 +390,17 @@ def test_test_time_copies_set_after_fit_are_bounded_before_any_work(small_digits
     clf.set_params(test_time_augment=10**6)
     with pytest.raises(ValueError, match=r"range \[0, 100\]"):
         clf.predict(X_test[:1])
+
+
+def test_a_diverged_training_warns(small_digits):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X_train, _, y_train, _ = small_digits
+    clf = DigitClassifier(
+        architecture="mlp", learning_rate_init=1e8, max_iter=2, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match=r"well above that of a uniform"):
+        clf.fit(X_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.set_params(learning_rate_init=2e-3).fit(X_train, y_train)
