@@ -80,5 +80,6 @@ def test_cli_predict_without_pillow_says_how_to_install(
     path = tmp_path / "m.joblib"
     joblib.dump(DigitClassifier(max_iter=1).fit(X_train, y_train), path)
     monkeypatch.setitem(sys.modules, "PIL", None)
-    assert main(["predict", str(path), str(tmp_path / "x.png")]) == 2
+    argv = ["predict", str(path), str(tmp_path / "x.png"), "--trust-pickle"]
+    assert main(argv) == 2
     assert "pip install 'digitnet[images]'" in capsys.readouterr().err
