@@ -27,7 +27,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from PIL import Image
 try:
-    from digitnet._images import image_to_features, read_image
+    from digitnet.images import image_to_features, read_image
 except ImportError:  # checkouts where the CLI held the image code
     from digitnet.cli._images import image_to_features, read_image
 Image.MAX_IMAGE_PIXELS = None

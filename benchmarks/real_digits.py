@@ -35,8 +35,9 @@ from epoch_overhead import environment
 from PIL import Image, ImageDraw
 
 import digitnet
-from digitnet._images import _polarity, read_image
 from digitnet.datasets import fetch_mnist, get_data_home
+from digitnet.images import read_image
+from digitnet.images._ink import polarity as _polarity
 
 
 def ece(proba, y, bins=15):

@@ -1,8 +1,10 @@
-"""Stroke-width rule of the photo preprocessing: thin strokes only vs every stroke.
+"""Stroke-width rule of the photo preprocessing: far strokes only vs every stroke.
 
-``preprocess_image`` thickens only strokes thinner than half of MNIST's
-width. The rule it replaced brought every stroke to that width (thickening or
-eroding); it is re-implemented here as the baseline. Both run side by side on
+``preprocess_image`` widens strokes thinner than half of MNIST's width and
+narrows those over 1.8 times it (when the capture resolves them), leaving the
+rest alone. Two other rules run beside it: widening thin strokes only (the
+rule before), and bringing every stroke to that width (the first rule, with
+square structuring elements), re-implemented here. Both run side by side on
 the first 1,000 MNIST test digits (padded by 10 px, put through the
 preprocessing) and on the development set of real digits, for each model
 given as ``--model NAME=PATH`` (safe files).
@@ -26,14 +28,17 @@ from _doc import model_files, write_section
 from epoch_overhead import environment
 
 import digitnet
-from digitnet import _images
 from digitnet.datasets import fetch_mnist, get_data_home
+from digitnet.images import _normalise, read_image
+from digitnet.images._ink import ink_map, stroke_width
+
+CURRENT = _normalise.normalise_stroke
 
 
-def every_stroke(digit, mask):
-    """The replaced rule: every stroke thickened or eroded to the target width."""
-    target = _images._STROKE_FRACTION * max(digit.shape)
-    steps = round((target - _images._stroke_width(mask)) / 2)
+def every_stroke(digit, mask, resolved=True):
+    """The first rule: every stroke thickened or eroded to the target width."""
+    target = _normalise.STROKE_FRACTION * max(digit.shape)
+    steps = round((target - stroke_width(mask)) / 2)
     if steps > 0:
         digit = ndimage.grey_dilation(digit, size=(2 * steps + 1, 2 * steps + 1))
     elif steps < 0:
@@ -41,13 +46,19 @@ def every_stroke(digit, mask):
     return digit
 
 
+def thin_only(digit, mask, resolved=True):
+    """The rule before: only thin strokes widened."""
+    return CURRENT(digit, mask, resolved=False)
+
+
 def features(grays, rule):
-    current = _images._normalise_stroke
-    _images._normalise_stroke = rule
+    _normalise.normalise_stroke = rule
     try:
-        return np.stack([_images.to_mnist(g).ravel() for g in grays])
+        return np.stack(
+            [_normalise.to_mnist(*_normalise.digit_crop(ink_map(g))) for g in grays]
+        ).reshape(len(grays), -1)
     finally:
-        _images._normalise_stroke = current
+        _normalise.normalise_stroke = CURRENT
 
 
 def main(argv=None):
@@ -58,11 +69,12 @@ def main(argv=None):
     folder = get_data_home() / "real_digits"
     with open(folder / "LABELS.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    real = [_images.read_image(folder / r["file"]) for r in rows]
+    real = [read_image(folder / r["file"]) for r in rows]
     y_real = np.array([int(r["label"]) for r in rows])
     rules = {
-        "every stroke (replaced)": every_stroke,
-        "thin strokes only (current)": _images._normalise_stroke,
+        "every stroke (first rule)": every_stroke,
+        "thin strokes only (before)": thin_only,
+        "thin and bold strokes (current)": CURRENT,
     }
     inputs = {
         name: (features(mnist, rule), features(real, rule))
@@ -88,8 +100,9 @@ on: {environment()}. Models: {names}, safe files given with `--model`
 (`fast`: the fast preset fitted on MNIST; `default`: `digitnet train --dataset
 mnist`).
 
-The current rule thickens only strokes thinner than half of MNIST's width; the
-replaced one brought every stroke to that width. The first 1,000 MNIST test
+The current rule widens strokes thinner than half of MNIST's width and narrows
+those over 1.8 times it; the rule before only widened thin strokes, the first
+one brought every stroke to that width. The first 1,000 MNIST test
 digits (padded by 10 px) and the 147 real development digits go through the
 same preprocessing with each rule, side by side.
 

@@ -5,14 +5,14 @@ like any scikit-learn classifier.
 """
 
 from ._classifier import DigitClassifier
-from ._images import preprocess_image
 from ._modules import CNN, MLP, Dropout, LeNet5
 from ._onnx import OnnxModel
 from ._persistence import load
 from ._presets import PRESETS
-from ._reading import DigitRead, Reading, read_digits
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
+from .images import preprocess_image
+from .reading import DigitRead, Reading, read_digits
 
 __all__ = [
     "CNN",

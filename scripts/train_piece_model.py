@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet._pieces import NOT_A_DIGIT, PIECE_MODEL_PATH, make_piece_data
 from digitnet.datasets import fetch_mnist
+from digitnet.reading._pieces import NOT_A_DIGIT, PIECE_MODEL_PATH, make_piece_data
 
 
 def report(predicted, true):
@@ -36,7 +36,7 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=1800, help="per condition")
     parser.add_argument("--output", type=Path, default=PIECE_MODEL_PATH)
     args = parser.parse_args(argv)
-    from digitnet._pieces import fit_piece_model
+    from digitnet.reading._pieces import fit_piece_model
 
     X, y = fetch_mnist(subset="train", return_X_y=True)
     started = time.perf_counter()

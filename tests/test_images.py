@@ -11,13 +11,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitnet import preprocess_image
-from digitnet._images import (
-    MAX_SIDE,
-    _polarity,
-    _ruling,
-    image_to_features,
-    read_image,
-)
+from digitnet.datasets import CAPTURE_CONDITIONS, HARD_CONDITIONS, make_captures
+from digitnet.images import MAX_SIDE, image_to_features, read_image
+from digitnet.images._ink import polarity, remove_ruling
 
 from ._paper import CONDITIONS, draw_digit, photo
 
@@ -90,7 +86,7 @@ HUGE = textwrap.dedent(
                 return int(line.split()[1]) // 1024
     import numpy as np
     from PIL import Image
-    from digitnet._images import image_to_features, read_image
+    from digitnet.images import image_to_features, read_image
     Image.MAX_IMAGE_PIXELS = None
     base = peak_mb()
     gray = read_image(sys.argv[1])
@@ -117,7 +113,7 @@ def test_a_10000_pixel_png_is_read_in_bounded_memory(tmp_path, monkeypatch):
         check=True,
         cwd=pathlib.Path(__file__).parents[1],
     ).stdout
-    assert "shape (1112, 1112)" in out
+    assert "shape (1000, 1000)" in out
     grown = int(out.split("grown_mb")[1])
     assert 50 < grown <= 500  # it did decode the file, within bounds
 
@@ -156,27 +152,31 @@ def test_digits_read_under_every_capture_condition(mnist_fast_model, stroke, con
 def test_paper_ruling_is_removed_but_a_long_bar_is_kept():
     ink = draw_digit(7, size=200, width=6)
     rows, cols = np.flatnonzero(ink.max(1) > 0.5), np.flatnonzero(ink.max(0) > 0.5)
-    tight = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] > 0.5
-    assert not _ruling(tight, 0).any()  # the 7's bar spans the whole width
+    tight = (ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] > 0.5).astype(float)
+    np.testing.assert_array_equal(remove_ruling(tight), tight)  # the 7's bar stays
     ruled = np.pad(tight, 40)
-    ruled[20::40] = True  # ruled lines, some through the digit
-    lines = _ruling(ruled, 0)
-    assert lines[20::40].all()
+    ruled[20::40] = np.maximum(ruled[20::40], 0.5)  # pale lines, some through it
+    cleaned = remove_ruling(ruled)
+    assert (cleaned[20::40] < 0.5).mean() > 0.6  # the lines are gone...
+    line_rows = np.arange(20, ruled.shape[0] - 2, 40)
+    crossing = (ruled[line_rows - 2] > 0.5) & (ruled[line_rows + 2] > 0.5)
+    assert crossing.sum() > 10
+    assert (cleaned[line_rows][crossing] > 0.5).all()  # ...not the strokes across
     off_the_lines = np.ones(ruled.shape[0], bool)
     for row in range(20, ruled.shape[0], 40):
         off_the_lines[row - 1 : row + 2] = False
-    assert not lines[off_the_lines].any()  # the digit's own strokes stay
+    np.testing.assert_array_equal(cleaned[off_the_lines], ruled[off_the_lines])
 
 
 def test_polarity_holds_for_dim_photos_and_shadows():
     rng = np.random.RandomState(0)
     ink = np.pad(draw_digit(3, size=100, width=8), 30)
     dim = 0.4 * (1 - 0.8 * ink) + rng.normal(0, 0.01, ink.shape)
-    assert _polarity(np.clip(dim, 0, 1))[0]  # dark ink on a dim page
+    assert polarity(np.clip(dim, 0, 1))[0]  # dark ink on a dim page
     chalk = 0.1 + 0.5 * ink
-    assert not _polarity(chalk)[0]
+    assert not polarity(chalk)[0]
     shadowed = photo(ink[30:-30, 30:-30], "shadow", rng) / 255.0
-    assert _polarity(shadowed)[0]
+    assert polarity(shadowed)[0]
 
 
 def test_an_opaque_backdrop_framed_by_transparency_keeps_its_shade(tmp_path, reference):
@@ -187,3 +187,26 @@ def test_an_opaque_backdrop_framed_by_transparency_keeps_its_shade(tmp_path, ref
     path = tmp_path / "framed.png"
     Image.fromarray(rgba, "RGBA").save(path)
     assert _close(image_to_features(read_image(path), (1, 28, 28)), reference)
+
+
+# The capture generator's conditions (docs/benchmarks.md measures them on
+# 1,000 digits); here 40 digits each, read by the fast preset: no digit is
+# refused as blank, and each condition stays near the clean digits' accuracy
+# (within 3 digits of 40; 6 for the hard ones).
+@pytest.fixture(scope="module")
+def mnist_test_digits(mnist_data):
+    _, _, X_test, y_test = mnist_data
+    return X_test[:40].reshape(-1, 28, 28), y_test[:40]
+
+
+@pytest.mark.parametrize("condition", list(CAPTURE_CONDITIONS))
+def test_generated_captures_read_near_clean_accuracy(
+    mnist_fast_model, mnist_test_digits, condition
+):
+    X, y = mnist_test_digits
+    captures, labels = make_captures(X, y, condition, random_state=0)
+    rows = np.array([preprocess_image(data) for data in captures])  # none blank
+    right = (mnist_fast_model.predict(rows) == labels).sum()
+    clean = (mnist_fast_model.predict(X.reshape(len(X), -1)) == y).sum()
+    allowed = 6 if condition in HARD_CONDITIONS else 3
+    assert right >= clean - allowed, f"{condition}: {right}/40 vs {clean}/40 clean"

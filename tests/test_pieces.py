@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digitnet._pieces import (
+from digitnet.reading._pieces import (
     LINE_HEIGHT,
     NOT_A_DIGIT,
     PIECE_MODEL_PATH,
@@ -17,7 +17,7 @@ from digitnet._pieces import (
     piece_view,
     whole_probability,
 )
-from digitnet._segment import Group, Page
+from digitnet.reading._segment import Group, Page
 
 
 def _page_with_bars(height=40):
@@ -102,8 +102,8 @@ def test_the_bundled_piece_model_tells_whole_digits_from_parts(held_out_pieces):
 
 
 def test_piece_proba_reads_the_digit_of_a_whole_piece(mnist_data):
-    from digitnet._segment import segment
     from digitnet.datasets import make_numbers
+    from digitnet.reading._segment import segment
 
     _, _, X_test, y_test = mnist_data
     singles, texts, _ = make_numbers(
@@ -121,8 +121,8 @@ def test_piece_proba_reads_the_digit_of_a_whole_piece(mnist_data):
 
 
 def test_whole_probability_is_high_for_a_digit_and_low_for_two(mnist_data):
-    from digitnet._segment import segment
     from digitnet.datasets import make_numbers
+    from digitnet.reading._segment import segment
 
     _, _, X_test, y_test = mnist_data
     images = X_test.reshape(-1, 28, 28)

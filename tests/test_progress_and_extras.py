@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from digitnet import DigitClassifier
-from digitnet._images import read_image
 from digitnet.cli._reports import evaluate, write_report
+from digitnet.images import read_image
 
 
 class FakeTerminal(io.StringIO):

@@ -13,12 +13,13 @@ import pytest
 from PIL import Image, ImageDraw
 
 import digitnet
-from digitnet import _reading, read_digits
-from digitnet._reading import _count_probability, _joint_reading
-from digitnet._segment import Group
+from digitnet import read_digits
 from digitnet.cli import main
 from digitnet.datasets import make_numbers
 from digitnet.exceptions import BlankImageError
+from digitnet.reading import _reading
+from digitnet.reading._reading import _count_probability, _joint_reading
+from digitnet.reading._segment import Group
 
 
 @pytest.fixture(scope="module")

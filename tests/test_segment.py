@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from digitnet._segment import (
+from digitnet.exceptions import BlankImageError
+from digitnet.reading._segment import (
     Group,
     Page,
     candidate_pieces,
@@ -11,7 +12,6 @@ from digitnet._segment import (
     remove_lines,
     segment,
 )
-from digitnet.exceptions import BlankImageError
 
 
 def _bar(image, rows, cols):

@@ -17,12 +17,12 @@ from .. import __version__
 from .._augment import MAX_TEST_TIME_COPIES
 from .._classifier import DigitClassifier
 from .._files import check_writable
-from .._images import preprocess_image
 from .._interrupts import StopThenHold
 from .._plain import builtin
 from .._presets import PRESETS
 from ..datasets import fetch_mnist, load_digits
 from ..exceptions import TrainingInterruptedWarning
+from ..images import preprocess_image
 from ._model_files import (
     add_trust_pickle,
     load_model_file,

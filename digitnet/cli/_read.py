@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .._files import atomic_write, check_writable
-from .._reading import read_digits
+from ..reading import read_digits
 from ._model_files import add_trust_pickle, load_model_file
 from ._per_file import add_min_confidence, run_per_file
 

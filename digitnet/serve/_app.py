@@ -21,10 +21,10 @@ from importlib import resources
 
 import numpy as np
 
-from .._images import preprocess_image
 from .._plain import builtin
 from .._version import __version__
 from ..exceptions import BlankImageError
+from ..images import preprocess_image
 
 #: Largest request body accepted, in bytes (10 MB).
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024

@@ -23,13 +23,13 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
-from ._images import _pil, load_gray
+from ..images._decode import load_gray, pil
+from ..images._ink import keep_ink
 from ._segment import SPLIT_ASPECT, candidate_pieces, segment
 
 #: The bundled piece model.
-PIECE_MODEL_PATH = Path(__file__).parent / "_data" / "piece_model.dnet"
+PIECE_MODEL_PATH = Path(__file__).parents[1] / "_data" / "piece_model.dnet"
 #: Side of the piece model's square input, per channel.
 SIDE = 28
 #: Height, in input pixels, that one line's digit height is drawn at.
@@ -61,8 +61,8 @@ def piece_view(page, piece):
     channel 0 holds the piece's own ink, channel 1 all the ink in the window
     (so the model sees whether the piece goes on past its cut).
     """
-    keep = np.zeros(page.ink.shape, dtype=bool)
-    keep[piece.rows, piece.cols] = ndimage.binary_dilation(piece.mask, iterations=2)
+    own = np.zeros(page.ink.shape, dtype=np.float32)  # widened within its box
+    own[piece.rows, piece.cols] = keep_ink(page.ink[piece.rows, piece.cols], piece.mask)
     side = round(SIDE * page.height / LINE_HEIGHT)
     top = round((piece.rows.start + piece.rows.stop - side) / 2)
     left = round((piece.cols.start + piece.cols.stop - side) / 2)
@@ -74,9 +74,9 @@ def piece_view(page, piece):
         slice(rows.start - top, rows.stop - top),
         slice(cols.start - left, cols.stop - left),
     )
-    views[0][inside] = np.where(keep[rows, cols], window, 0.0)
+    views[0][inside] = own[rows, cols]
     views[1][inside] = window
-    Image, _ = _pil()
+    Image, _ = pil()
     out = np.stack(
         [
             np.asarray(
@@ -134,7 +134,7 @@ def make_piece_data(images, labels, *, n_numbers, random_state=0):
     numbers of 2-6 digits are composed under each of
     :data:`TRAINING_CONDITIONS`.
     """
-    from .datasets import make_numbers
+    from ..datasets import make_numbers
 
     X, y = [], []
     for k, conditions in enumerate(TRAINING_CONDITIONS):
@@ -163,8 +163,8 @@ def fit_piece_model(X, y, **params):
     training pieces, 96.0% on held-out ones);
     ``params`` override these parameters.
     """
-    from ._classifier import DigitClassifier
-    from ._presets import PRESETS
+    from .._classifier import DigitClassifier
+    from .._presets import PRESETS
 
     params = {
         **PRESETS["fast"],
@@ -179,7 +179,7 @@ def fit_piece_model(X, y, **params):
 @functools.cache
 def bundled_piece_model():
     """The piece model that ships with the package (loaded once)."""
-    from ._persistence import load
+    from .._persistence import load
 
     return load(PIECE_MODEL_PATH)
 

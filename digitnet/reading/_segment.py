@@ -1,6 +1,6 @@
 """Segmentation of one line of handwritten digits into single-digit pieces.
 
-Steps, on the ink map of :mod:`digitnet._images` (either polarity, uneven
+Steps, on the ink map of :mod:`digitnet.images` (either polarity, uneven
 light removed): threshold; estimate the digit height and stroke width;
 remove ruled lines and underlines (thin horizontal runs much longer than a
 digit is tall; digits crossing them are rejoined below); drop specks; group
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ._images import _ink_map, _stroke_width, ink_mask
-from .exceptions import BlankImageError
+from ..images._ink import ink_map, ink_mask, require_ink, stroke_width
 
 #: A group wider than this many digit heights may hold several digits.
 SPLIT_ASPECT = 0.6
@@ -80,13 +79,6 @@ def _trimmed(mask, top, left):
         slice(left + c.start, left + c.stop),
         mask[r, c],
     )
-
-
-def _ink_mask(ink):
-    mask = ink_mask(ink)
-    if not mask.any():
-        raise BlankImageError("the image holds no visible ink (it is blank)")
-    return mask
 
 
 def _components(mask):
@@ -196,19 +188,18 @@ def _is_speck(group, height, stroke):
 
 def segment(gray):
     """A :class:`Page` of ``gray`` (a 2-D [0, 1] image); no ink: BlankImageError."""
-    mask = _ink_mask(_ink_map(gray))
-    height = _digit_height(mask, _stroke_width(mask))
+    mask = require_ink(ink_mask(ink_map(gray)))
+    height = _digit_height(mask, stroke_width(mask))
     # Again with a background window wider than any stroke of digits this tall.
-    ink = _ink_map(gray, size=round(height))
-    mask = _ink_mask(ink)
-    stroke = _stroke_width(mask)
+    ink = ink_map(gray, window=max(3, round(height)))
+    mask = require_ink(ink_mask(ink))
+    stroke = stroke_width(mask)
     height = _digit_height(mask, stroke)
     mask = remove_lines(mask, height, stroke)
     groups = [
         g for g in group_components(mask, height) if not _is_speck(g, height, stroke)
     ]
-    if not groups:
-        raise BlankImageError("the image holds no digit-sized ink")
+    require_ink(bool(groups), "digit-sized ink")
     groups = attach_fragments(groups, height)
     height = float(np.median([g.height for g in groups]))
     return Page(ink, height, stroke, groups)

@@ -1,10 +1,10 @@
 """Reading a line of handwritten digits: segmentation, then the digit model.
 
-:func:`read_digits` segments the image (:mod:`digitnet._segment`), turns each
+:func:`read_digits` segments the image (:mod:`._segment`), turns each
 piece into model input with the same MNIST-style preprocessing as
 ``digitnet predict``, and where a piece may hold several touching digits,
 keeps the cut whose pieces the digit model and the piece model
-(:mod:`digitnet._pieces`) together read best and find most likely to be
+(:mod:`._pieces`) together read best and find most likely to be
 whole digits.
 """
 
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from scipy import ndimage
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
-from ._images import check_shape, crop_to_features, load_gray
+from .._plain import builtin
+from ..images._decode import load_gray
+from ..images._ink import keep_ink
+from ..images._normalise import check_shape, crop_to_features
 from ._pieces import piece_proba, whole_probability
-from ._plain import builtin
 from ._segment import SPLIT_ASPECT, candidate_pieces, segment
 
 #: A group the piece model finds whole with at least this probability is
@@ -112,8 +113,7 @@ class Reading:
 
 def _features(page, part, shape):
     """Model input of one piece: its ink, masked to the piece's own pixels."""
-    keep = ndimage.binary_dilation(part.mask, iterations=2)  # anti-aliased edges
-    ink = np.where(keep, page.ink[part.rows, part.cols], 0.0)
+    ink = keep_ink(page.ink[part.rows, part.cols], part.mask)
     return crop_to_features(ink, part.mask, shape)
 
 
