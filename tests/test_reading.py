@@ -258,6 +258,31 @@ def test_blank_image_and_bad_min_confidence(mnist_fast_model):
         read_digits(mnist_fast_model, np.zeros((50, 200)), min_confidence=1.5)
 
 
+@pytest.mark.parametrize("density", [0.02, 0.1, 0.2, 0.3])
+def test_salt_and_pepper_noise_alone_is_blank(mnist_fast_model, density):
+    """Noise once read as '004414', up to p=0.88; it holds no digits."""
+    rng = np.random.RandomState(0)
+    page = np.full((120, 400), 0.9)
+    noisy = rng.rand(*page.shape) < density
+    page[noisy] = rng.randint(0, 2, noisy.sum())
+    with pytest.raises(BlankImageError):
+        read_digits(mnist_fast_model, page)
+
+
+def test_numbers_under_salt_and_pepper_noise_are_read(mnist_fast_model, mnist_digits):
+    numbers, texts, _ = make_numbers(
+        *mnist_digits, n_numbers=10, n_digits=4, height=80, random_state=3
+    )
+    rng = np.random.RandomState(0)
+    right = 0
+    for number, text in zip(numbers, texts, strict=True):
+        page = number / 255.0
+        noisy = rng.rand(*page.shape) < 0.2
+        page[noisy] = rng.randint(0, 2, noisy.sum())
+        right += read_digits(mnist_fast_model, page).text == text
+    assert right >= 8
+
+
 def test_read_command_prints_json_and_debug_pictures(
     mnist_fast_model, tmp_path, capsys
 ):
