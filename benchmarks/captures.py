@@ -166,6 +166,12 @@ def table(name, model, X, y, clean, n):
     return lines
 
 
+def _shown(model):
+    """``NAME=PATH`` as the docs show it: the model file's name, not its folder."""
+    name, _, path = model.partition("=")
+    return f"{name}={Path(path).name}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", required=True)
@@ -178,7 +184,7 @@ def main(argv=None):
         "## The image front end under capture conditions (`benchmarks/captures.py`)",
         "",
         f"`python benchmarks/captures.py --n {args.n} "
-        + " ".join(f"--model {m}" for m in args.model)
+        + " ".join(f"--model {_shown(m)}" for m in args.model)
         + "`. Each condition renders the same MNIST test digits "
         "(`digitnet.datasets.make_captures`), as encoded files, through "
         "`preprocess_image` and the model; the gap is the clean accuracy on "
