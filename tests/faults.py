@@ -1,7 +1,10 @@
 """Faults injected into training through the callback owner."""
 
 import os
+import pathlib
 import signal
+import subprocess
+import sys
 
 from skorch.callbacks import Callback
 
@@ -42,3 +45,19 @@ class FaultAt(Callback):
             os.kill(os.getpid(), signal.SIGINT)
             return
         raise self.error("injected fault")
+
+
+#: The repository root, for scripts run in a child process to import ``tests``.
+ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+
+
+def run_script(script, *args, timeout=300):
+    """Run ``script`` with ``python -c`` in a fresh process, the repository
+    root as its first argument and ``args`` after it; return the completed
+    process (text output captured)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, ROOT, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

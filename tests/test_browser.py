@@ -11,13 +11,14 @@ import itertools
 import math
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from digitnet.serve import create_app
+from digitnet.serve._server import server_config
+
+from ._server import serving
 
 REPORTS = Path(
     os.environ.get("DIGITNET_TEST_REPORTS", Path(__file__).parents[1] / "test-reports")
@@ -45,24 +46,13 @@ def _browser_paths():
 
 @pytest.fixture(scope="module")
 def live_url(mnist_fast_model):
-    """The app serving the MNIST model on a free loopback port, in a thread."""
-    import uvicorn
-
-    config = uvicorn.Config(
+    """The app serving the MNIST model on a free loopback port, in a thread,
+    with the server settings ``digitnet serve`` uses."""
+    config = server_config(
         create_app(mnist_fast_model), host="127.0.0.1", port=0, log_level="warning"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start within 30 s")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(config) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from digitnet import DigitClassifier
 from digitnet.cli import main
 from digitnet.cli._model_files import load_model_file
 
-ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+from .faults import ROOT, run_script
 
 
 def _train(tmp_path, *options):
@@ -146,12 +146,7 @@ SIGINT_TRAIN = textwrap.dedent(
 
 def test_ctrl_c_saves_the_model_and_report_and_exits_130(tmp_path):
     model, report = tmp_path / "m.dnet", tmp_path / "report"
-    result = subprocess.run(
-        [sys.executable, "-c", SIGINT_TRAIN, ROOT, str(model), str(report)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_script(SIGINT_TRAIN, str(model), str(report))
     assert result.returncode == 130, result.stderr
     assert "Traceback" not in result.stderr
     assert "interrupted" in result.stderr
@@ -163,12 +158,7 @@ def test_ctrl_c_saves_the_model_and_report_and_exits_130(tmp_path):
 def test_ctrl_c_before_the_first_epoch_saves_nothing(tmp_path):
     script = SIGINT_TRAIN.replace("FaultAt(3, batch=3", "FaultAt(1, batch=2")
     model = tmp_path / "m.dnet"
-    result = subprocess.run(
-        [sys.executable, "-c", script, ROOT, str(model), str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_script(script, str(model), str(tmp_path / "r"))
     assert result.returncode == 130
     assert "before the first epoch finished: nothing to save" in result.stderr
     assert not model.exists()
@@ -244,12 +234,7 @@ SECOND_CTRL_C = textwrap.dedent(
 
 def test_a_second_ctrl_c_while_saving_still_saves(tmp_path):
     model, report = tmp_path / "m.dnet", tmp_path / "report"
-    result = subprocess.run(
-        [sys.executable, "-c", SECOND_CTRL_C, ROOT, str(model), str(report)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_script(SECOND_CTRL_C, str(model), str(report))
     assert result.returncode == 130, result.stderr
     assert "saving the epochs completed first" in result.stderr
     assert "the report was skipped" in result.stderr

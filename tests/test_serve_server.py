@@ -3,7 +3,6 @@ and a client sending an oversized body still reads the 413."""
 
 import http.client
 import socket
-import threading
 import time
 
 import pytest
@@ -12,6 +11,8 @@ from sklearn.datasets import load_digits
 from digitnet import DigitClassifier
 from digitnet.serve import create_app
 from digitnet.serve._server import server_config
+
+from ._server import serving
 
 LIMIT = 100_000
 TIMEOUT = 1.0
@@ -25,19 +26,8 @@ def port():
     config = server_config(
         app, host="127.0.0.1", port=0, log_level="warning", header_timeout=TIMEOUT
     )
-    import uvicorn
-
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start within 30 s")
-        time.sleep(0.05)
-    yield server.servers[0].sockets[0].getsockname()[1]
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(config) as port:
+        yield port
 
 
 def test_the_server_runs_uvicorns_h11_protocol_with_a_header_timer(port):

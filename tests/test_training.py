@@ -1,7 +1,5 @@
 """Training as one transaction: all or nothing, Ctrl-C, threads, warm starts."""
 
-import subprocess
-import sys
 import textwrap
 import threading
 
@@ -13,7 +11,7 @@ from sklearn.datasets import load_digits
 from digitnet import DigitClassifier, TrainingInterruptedWarning
 from digitnet._callbacks import injected
 
-from .faults import FaultAt
+from .faults import FaultAt, run_script
 
 X, Y = load_digits(return_X_y=True)
 X_TRAIN, Y_TRAIN, X_TEST = X[:400], Y[:400], X[400:600]
@@ -140,15 +138,7 @@ SIGINT_RUN = textwrap.dedent(
 
 
 def test_a_real_sigint_mid_epoch_keeps_a_usable_model(tmp_path):
-    import pathlib
-
-    root = str(pathlib.Path(__file__).resolve().parents[1])
-    result = subprocess.run(
-        [sys.executable, "-c", SIGINT_RUN, root],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_script(SIGINT_RUN)
     assert result.returncode == 0, result.stderr
     assert "n_iter 2 rows 2" in result.stdout
     assert "TrainingInterruptedWarning" in result.stdout

@@ -53,21 +53,26 @@ def _reduced(gray, side=256):
     return gray[:h, :w].reshape(h // step, step, w // step, step).mean(axis=(1, 3))
 
 
+def _enlarged(small, shape):
+    """``small`` (a reduced copy's estimate) brought back to ``shape`` by
+    linear interpolation, its last rows and columns repeated where the
+    reduction dropped a remainder."""
+    if small.shape == shape:
+        return small
+    zoom = (shape[0] / small.shape[0], shape[1] / small.shape[1])
+    big = ndimage.zoom(small, zoom, order=1, grid_mode=True, mode="nearest")
+    big = big[: shape[0], : shape[1]]
+    missing = [(0, max(0, a - b)) for a, b in zip(shape, big.shape, strict=True)]
+    return np.pad(big, missing, mode="edge") if any(m for _, m in missing) else big
+
+
 def _detrended(small):
     """``small`` less a wide blur of it (a Gaussian of a quarter of its
     shorter side, computed on a copy of about 64 pixels a side): what varies
     slowly (shadows, gradients of the light) is taken out, strokes stay."""
     coarse = _reduced(small, 64)
     blur = ndimage.gaussian_filter(coarse, min(coarse.shape) / 4, mode="nearest")
-    if blur.shape != small.shape:
-        zoom = (small.shape[0] / blur.shape[0], small.shape[1] / blur.shape[1])
-        blur = ndimage.zoom(blur, zoom, order=1, grid_mode=True, mode="nearest")
-        blur = np.pad(
-            blur[: small.shape[0], : small.shape[1]],
-            [(0, max(0, a - b)) for a, b in zip(small.shape, blur.shape, strict=True)],
-            mode="edge",
-        )
-    return small - blur
+    return small - _enlarged(blur, small.shape)
 
 
 def polarity(gray):
@@ -167,22 +172,7 @@ def _background(gray, size, fill):
     pad, window = max(1, size // small), max(3, size // small)
     reduced = np.pad(gray[::small, ::small], pad, constant_values=fill)
     background = ndimage.grey_opening(reduced, size=window)[pad:-pad, pad:-pad]
-    if small > 1:
-        zoom = (
-            gray.shape[0] / background.shape[0],
-            gray.shape[1] / background.shape[1],
-        )
-        background = ndimage.zoom(
-            background, zoom, order=1, grid_mode=True, mode="nearest"
-        )
-        background = background[: gray.shape[0], : gray.shape[1]]
-        if background.shape != gray.shape:
-            background = np.pad(
-                background,
-                [(0, g - b) for g, b in zip(gray.shape, background.shape, strict=True)],
-                mode="edge",
-            )
-    return background
+    return _enlarged(background, gray.shape)
 
 
 def _window(ink):
