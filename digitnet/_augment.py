@@ -6,14 +6,17 @@ from numbers import Real
 import torch
 import torch.nn.functional as F
 
-#: Default strengths of ``augment=True``: affine only. ``elastic`` and
-#: ``thickness`` are opt-in (a dict), e.g. in the accurate preset.
+#: Default strengths of ``augment=True``: affine only. ``elastic``,
+#: ``thickness``, ``stretch`` and ``resolution`` are opt-in (a dict), e.g. in
+#: the accurate preset.
 DEFAULT_AUGMENT = {
     "rotation": 10.0,
     "shift": 0.1,
     "scale": 0.1,
     "elastic": 0.0,
     "thickness": 0.0,
+    "stretch": 0.0,
+    "resolution": 0.0,
 }
 
 
@@ -100,6 +103,14 @@ class BatchAugmentation:
         Largest weight of the dilated (thicker) or eroded (thinner) image,
         in [0, 1]: each image gets a weight uniform in
         ``[-thickness, thickness]``, positive thickening, negative thinning.
+    stretch : float, default=0.0
+        Share of the images, in [0, 1], stretched along one axis so that
+        their ink fills a square box (a narrow 1 becomes as wide as it is
+        tall), as digits cropped and resized to fill a square frame are.
+    resolution : float, default=0.0
+        Share of the images, in [0, 1], seen at a low resolution: reduced to
+        8-14 pixels a side (area averaging) and enlarged back (bilinear), as
+        a digit captured in a few pixels and enlarged is. One size per batch.
     generator : torch.Generator, default=None
         Source of the random parameters (a CPU generator).
     """
@@ -114,11 +125,15 @@ class BatchAugmentation:
         scale=0.1,
         elastic=0.0,
         thickness=0.0,
+        stretch=0.0,
+        resolution=0.0,
         generator=None,
     ):
         self.affine = RandomAffine(rotation, shift, scale, generator=generator)
         self.elastic = elastic
         self.thickness = thickness
+        self.stretch = stretch
+        self.resolution = resolution
         self.generator = generator
 
     def __call__(self, x):
@@ -126,8 +141,52 @@ class BatchAugmentation:
             return x  # tables are not images: nothing to transform
         x = self._stroke_width(x)
         theta = self.affine.thetas(x.shape[0])
+        if self.stretch:
+            theta = _compose(self._fill(x), theta.to(x.device, x.dtype))
         displacement = self._displacement(x) if self.elastic else None
-        return transform_images(x, theta, displacement)
+        x = transform_images(x, theta, displacement)
+        return self._low_resolution(x) if self.resolution else x
+
+    def _chosen(self, n, share):
+        """Which of ``n`` images (a CPU bool tensor) a transform applied to
+        ``share`` of them takes."""
+        return torch.rand(n, generator=self.generator) < share
+
+    def _fill(self, x):
+        """Affine matrices ``(n, 2, 3)``, on ``x``'s device, that stretch the
+        chosen images' ink box along its shorter side into a square, centred."""
+        n, _, h, w = x.shape
+        chosen = self._chosen(n, self.stretch).to(x.device)
+        ink = x[:, 0] > 0.5 * x.amax(dim=(1, 2, 3)).view(-1, 1, 1)
+        rows, cols = ink.any(dim=2), ink.any(dim=1)
+        top, bottom = _first(rows), h - 1 - _first(rows.flip(1))
+        left, right = _first(cols), w - 1 - _first(cols.flip(1))
+        height = (bottom - top + 1).to(x.dtype) / h
+        width = (right - left + 1).to(x.dtype) / w
+        chosen &= ink.flatten(1).any(dim=1)
+        # affine_grid maps output to input coordinates in [-1, 1]: the input
+        # x of an output x is centre + x * width / side.
+        side = torch.maximum(height, width)
+        one, zero = torch.ones_like(side), torch.zeros_like(side)
+        sx = torch.where(chosen, width / side, one)
+        sy = torch.where(chosen, height / side, one)
+        cx = torch.where(chosen, (left + right + 1).to(x.dtype) / w - 1, zero)
+        cy = torch.where(chosen, (top + bottom + 1).to(x.dtype) / h - 1, zero)
+        return torch.stack(
+            [torch.stack([sx, zero, cx], 1), torch.stack([zero, sy, cy], 1)], 1
+        )
+
+    def _low_resolution(self, x):
+        """The chosen images reduced to 8-14 pixels a side and enlarged back."""
+        n, _, h, w = x.shape
+        chosen = self._chosen(n, self.resolution)
+        side = int(torch.randint(8, 15, (1,), generator=self.generator))
+        if not chosen.any() or min(h, w) <= side:
+            return x
+        small = F.interpolate(x, size=(side, side), mode="area")
+        blurred = F.interpolate(small, size=(h, w), mode="bilinear")
+        keep = chosen.to(x.device).view(-1, 1, 1, 1)
+        return torch.where(keep, blurred, x)
 
     def _stroke_width(self, x):
         """``x`` blended towards its 3x3 dilation or erosion, per image."""
@@ -152,6 +211,19 @@ class BatchAugmentation:
         coarse = coarse.view(n, 2, k, k).to(device=x.device, dtype=x.dtype)
         field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
         return field.permute(0, 2, 3, 1)
+
+
+def _first(mask):
+    """Index of the first True of each row of a 2-D bool tensor (0 if none)."""
+    return mask.int().argmax(dim=1)
+
+
+def _compose(outer, inner):
+    """Affine matrices ``(n, 2, 3)`` applying ``inner`` then ``outer`` to
+    output coordinates (``affine_grid``'s output-to-input maps)."""
+    linear = outer[:, :, :2] @ inner[:, :, :2]
+    shift = outer[:, :, :2] @ inner[:, :, 2:] + outer[:, :, 2:]
+    return torch.cat([linear, shift], dim=2)
 
 
 #: Most test-time copies a prediction may average (each is one more pass of
@@ -193,6 +265,8 @@ AUGMENT_LIMITS = {
     "scale": 0.9,
     "elastic": 0.5,
     "thickness": 1.0,
+    "stretch": 1.0,
+    "resolution": 1.0,
 }
 
 

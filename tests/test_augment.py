@@ -250,3 +250,61 @@ def test_test_time_augment_is_checked_when_predicting(
     with pytest.raises(InvalidParameterError, match="test_time_augment"):
         model.to_onnx(tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
+
+
+def _box(image, level=0.5):
+    rows = torch.nonzero(image.amax(dim=1) > level).flatten()
+    cols = torch.nonzero(image.amax(dim=0) > level).flatten()
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def test_stretch_fills_a_square_box_with_a_narrow_digit():
+    x = torch.zeros(4, 1, 28, 28)
+    x[:, :, 4:24, 12:16] = 1.0  # a "1": 20 tall, 4 wide, off centre
+    x[3] = 0.0  # a blank image stays blank
+    fill = BatchAugmentation(rotation=0, shift=0, scale=0, stretch=1.0)
+    out = fill(x)
+    for image in out[:3, 0]:
+        height, width = _box(image)
+        assert height == pytest.approx(20, abs=1)
+        assert width == pytest.approx(20, abs=1)  # stretched to a square
+    assert out[3].abs().max() == 0
+    none = BatchAugmentation(rotation=0, shift=0, scale=0, stretch=0.0)
+    assert _box(none(x)[0, 0]) == (20, 4)
+
+
+def test_stretch_takes_its_share_of_the_images():
+    x = torch.zeros(400, 1, 28, 28)
+    x[:, :, 4:24, 12:16] = 1.0
+    half = BatchAugmentation(
+        rotation=0,
+        shift=0,
+        scale=0,
+        stretch=0.5,
+        generator=torch.Generator().manual_seed(0),
+    )
+    widths = torch.tensor([_box(image)[1] for image in half(x)[:, 0]])
+    assert 0.4 < (widths > 10).float().mean() < 0.6
+
+
+def test_resolution_blurs_its_share_of_the_images():
+    x = torch.zeros(200, 1, 28, 28)
+    x[:, :, 4:24, 13:14] = 1.0  # a one-pixel line
+    low = BatchAugmentation(
+        rotation=0,
+        shift=0,
+        scale=0,
+        resolution=0.5,
+        generator=torch.Generator().manual_seed(0),
+    )
+    out = low(x)
+    blurred = (out - x).abs().amax(dim=(1, 2, 3)) > 0.1
+    assert 0.35 < blurred.float().mean() < 0.65
+    assert out[blurred].amax(dim=(1, 2, 3)).max() < 0.9  # the line spread out
+    torch.testing.assert_close(out[~blurred], x[~blurred])
+
+
+@pytest.mark.parametrize("key", ["stretch", "resolution"])
+def test_share_entries_are_checked(key):
+    with pytest.raises(ValueError, match=rf"augment\['{key}'\] must be a number"):
+        check_augment({key: 1.5})
