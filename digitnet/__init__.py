@@ -12,7 +12,7 @@ from ._presets import PRESETS
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, TrainingInterruptedWarning
 from .images import preprocess_image
-from .reading import DigitRead, Reading, read_digits
+from .reading import DigitRead, Line, Number, Reading, read_digits
 
 __all__ = [
     "CNN",
@@ -23,6 +23,8 @@ __all__ = [
     "Dropout",
     "InconsistentVersionWarning",
     "LeNet5",
+    "Line",
+    "Number",
     "OnnxModel",
     "Reading",
     "TrainingInterruptedWarning",

@@ -153,3 +153,27 @@ def test_clear_empties_the_answer(browser, live_url):
     assert browser.find_element(By.ID, "label").text == ""
     assert browser.find_elements(By.CSS_SELECTOR, "#top3 .bar") == []
     assert "Draw" in browser.find_element(By.ID, "status").text
+
+
+def _shifted(strokes, dx):
+    return [[(x + dx, y) for x, y in stroke] for stroke in strokes]
+
+
+def test_a_number_drawn_in_number_mode_is_read(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_url)
+    browser.find_element(By.ID, "mode-number").click()
+    canvas = browser.find_element(By.ID, "canvas")
+    assert canvas.size == {"width": 720, "height": 240}
+    _draw(browser, canvas, _shifted(_seven(), -150) + _shifted(_zero(), 100))
+    label, status = _answer(browser)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(REPORTS / "serve-page-number-70.png"))
+    assert label == "70", f"the page read {label!r} ({status}) for a drawn 70"
+    assert status.startswith("2 digits")
+    chips = browser.find_elements(By.CSS_SELECTOR, "#top3 .digit")
+    assert [c.text.split()[0] for c in chips] == ["7", "0"]
+    browser.find_element(By.ID, "mode-digit").click()  # back: a square canvas
+    assert browser.find_element(By.ID, "canvas").size == {"width": 280, "height": 280}
+    assert browser.find_element(By.ID, "label").text == ""

@@ -18,7 +18,6 @@ from digitnet.cli import main
 from digitnet.datasets import make_numbers
 from digitnet.exceptions import BlankImageError
 from digitnet.reading import _reading
-from digitnet.reading._reading import _count_probability, _joint_reading
 from digitnet.reading._segment import Group
 
 
@@ -161,39 +160,14 @@ def test_cut_pieces_keep_the_order_of_their_cuts(
     seven = Group(slice(0, 40), slice(10, 40), np.ones((40, 30), dtype=bool))
     two = Group(slice(20, 40), slice(0, 60), np.ones((20, 60), dtype=bool))
     one_hot = np.eye(10)
+    group = Group(slice(0, 40), slice(0, 60), np.ones((40, 60), dtype=bool))
     pieces = [(seven, one_hot[7], 0.9), (two, one_hot[2], 0.9)]
-    monkeypatch.setattr(_reading, "_read_groups", lambda *args: pieces)
+    read = [(0, group, pieces)]
+    monkeypatch.setattr(_reading, "_read_groups", lambda *args: read)
     reading = read_digits(mnist_fast_model, mnist_digits[0][0])
     assert reading.text == "72"
-    assert [d.box[0] for d in reading.digits] == [10, 0]
-
-
-def test_count_probability_sums_chains_of_each_length():
-    # Seams 0..2: one piece (0, 2) with p = 0.2, or two pieces with 0.5 * 0.8.
-    edges, scores = [(0, 1), (1, 2), (0, 2)], np.log([0.5, 0.8, 0.2])
-    assert _count_probability(3, edges, scores, 2) == pytest.approx(0.4 / 0.6)
-    assert _count_probability(3, edges, scores, 1) == pytest.approx(0.2 / 0.6)
-    # Two ways to cut in two (the cut at seam 1 or 2) add up: no split of belief.
-    edges = [(0, 1), (1, 3), (0, 2), (2, 3), (0, 3)]
-    scores = np.log([0.5, 0.8, 0.5, 0.8, 0.2])
-    assert _count_probability(4, edges, scores, 2) == pytest.approx(0.8 / 1.0)
-
-
-def test_joint_reading_multiplies_the_two_readings_by_digit():
-    digits = np.array([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]])  # piece model, 0-2
-    digits = np.pad(digits, ((0, 0), (0, 7)))  # digits 3-9: probability 0
-    proba = np.array([[0.5, 0.25, 0.25], [0.2, 0.4, 0.4]])
-    joint = np.array([[0.05, 0.15, 0.075], [0.1, 0.1, 0.1]])
-    expected = joint / joint.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(_joint_reading([0, 1, 2], proba, digits), expected)
-    # String labels name the same digits, in any order.
-    shuffled = _joint_reading(["2", "0", "1"], proba[:, [2, 0, 1]], digits)
-    np.testing.assert_allclose(shuffled, expected[:, [2, 0, 1]])
-    # Labels that are not digits keep the digit model's reading.
-    np.testing.assert_array_equal(_joint_reading(["a", "b", "c"], proba, digits), proba)
-    # Readings that share no digit keep the digit model's reading too.
-    none = _joint_reading([3, 4, 5], proba, digits)
-    np.testing.assert_array_equal(none, proba)
+    first, second = (d.box[0] for d in reading.digits)
+    assert first - second == 10  # the 2's box starts 10 px left of the 7's
 
 
 class _StringLabels:
@@ -307,7 +281,12 @@ def test_read_command_prints_json_and_debug_pictures(
     out = json.loads(capsys.readouterr().out)
     assert out[0]["file"] == str(good)
     assert out[0]["text"] == "4097"
-    assert set(out[0]["digits"][0]) == {
+    assert set(out[0]) == {"file", "text", "flagged", "lines"}
+    (line,) = out[0]["lines"]
+    assert set(line) == {"text", "box", "numbers"}
+    (number,) = line["numbers"]
+    assert number["text"] == "4097"
+    assert set(number["digits"][0]) == {
         "label",
         "probability",
         "top3",
@@ -336,3 +315,61 @@ def test_read_command_marks_uncertain_digits(mnist_fast_model, tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["read", model, str(good), "--min-confidence", "2"])
     assert "expected a probability in [0, 1]" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def mnist_page(mnist_digits, tmp_path_factory):
+    """A composed page of three lines, separated digits: ``(path, texts)``."""
+    from digitnet.datasets import make_pages
+
+    X, y = mnist_digits
+    (page,), (texts,), _ = make_pages(
+        X[:2000],
+        y[:2000],
+        n_pages=1,
+        n_lines=3,
+        n_numbers=(1, 2),
+        n_digits=(2, 4),
+        photo=0.0,
+        random_state=3,
+    )
+    path = tmp_path_factory.mktemp("page") / "page.png"
+    path.write_bytes(page)
+    return path, texts
+
+
+def test_a_page_is_read_line_by_line_and_number_by_number(mnist_fast_model, mnist_page):
+    path, texts = mnist_page
+    reading = read_digits(mnist_fast_model, path)
+    assert len(reading.lines) == 3
+    assert [len(line.numbers) for line in reading.lines] == [len(t) for t in texts]
+    assert [[len(n.digits) for n in line.numbers] for line in reading.lines] == [
+        [len(number) for number in line] for line in texts
+    ]
+    tops = [line.box[1] for line in reading.lines]
+    assert tops == sorted(tops)
+
+
+def test_read_command_prints_a_line_per_line_found(
+    mnist_fast_model, mnist_page, tmp_path, capsys
+):
+    path, _ = mnist_page
+    mnist_fast_model.save(tmp_path / "m.dnet")
+    assert main(["read", str(tmp_path / "m.dnet"), str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    reading = read_digits(mnist_fast_model, path)
+    assert out[0] == f"{path}:"
+    assert [line.strip().split("  [")[0] for line in out[1:]] == [
+        line.marked() for line in reading.lines
+    ]
+    assert all(line.startswith("  ") for line in out[1:])
+
+
+def test_letters_are_not_read_as_confident_digits(mnist_fast_model):
+    from PIL import ImageFont
+
+    image = Image.new("L", (700, 120), 255)
+    pen = ImageDraw.Draw(image)
+    pen.text((20, 20), "Amount", fill=0, font=ImageFont.load_default(size=60))
+    reading = read_digits(mnist_fast_model, np.asarray(image), min_confidence=0.9)
+    assert len(reading.flagged) >= len(reading.digits) / 2

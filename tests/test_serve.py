@@ -279,3 +279,57 @@ def test_serve_options_out_of_range_are_usage_errors(
     assert f"argument {option}: expected" in err
     assert message in err
     assert "Traceback" not in err
+
+
+def _two_lines(pen):
+    """Two zeros on one line and one on the line below."""
+    for box in ([20, 20, 70, 90], [90, 20, 140, 90], [40, 120, 90, 190]):
+        pen.ellipse(box, outline=255, width=8)
+
+
+def test_read_answers_each_upload_as_a_page_like_read_digits(served):
+    client, backend_model, _ = served
+    page = _png(_two_lines, size=(200, 210))
+    files = [
+        ("file", ("page.png", page, "image/png")),
+        ("file", ("blank.png", _png(), "image/png")),
+    ]
+    response = client.post("/read", files=files)
+    assert response.status_code == 200
+    first, blank = response.json()["readings"]
+    expected = digitnet.read_digits(backend_model, page).to_dict()
+    assert first == {"file": "page.png", **expected}
+    assert [len(line["numbers"][0]["digits"]) for line in first["lines"]] == [2, 1]
+    assert blank == {
+        "file": "blank.png",
+        "text": None,
+        "no_ink": True,
+        "message": "the image holds no visible ink (it is blank)",
+    }
+
+
+def test_read_flags_digits_below_min_confidence(served):
+    client, _, _ = served
+    files = [("file", ("page.png", _png(_two_lines, size=(200, 210))))]
+    reading = client.post("/read?min_confidence=1", files=files).json()["readings"][0]
+    assert reading["flagged"] == [0, 1, 2]
+    response = client.post("/read?min_confidence=2", files=files)
+    assert response.status_code == 422
+    assert (
+        "min_confidence must be a probability in [0, 1], not '2'"
+        in (response.json()["error"])
+    )
+
+
+def test_read_has_predicts_limits_and_errors(served, digits):
+    client, _, _ = served
+    response = client.post("/read", files=[("file", ("notes.txt", b"hello"))])
+    assert response.status_code == 422
+    assert "file 'notes.txt': cannot identify image file" in response.json()["error"]
+    response = client.post("/read", json={"pixels": digits[1][:1].tolist()})
+    assert response.status_code == 415
+    assert "POST /read takes multipart/form-data" in response.json()["error"]
+    big = b"\0" * (LIMIT + 1)
+    response = client.post("/read", files=[("file", ("big.png", big, "image/png"))])
+    assert response.status_code == 413
+    assert client.get("/read").status_code == 405

@@ -37,6 +37,27 @@ def debug_picture(path, reading, out):
     atomic_write(out, lambda f: picture.save(f, format="PNG"))
 
 
+def _line_text(line):
+    """A line read, flagged digits as ``?``, with what to check after it."""
+    doubt = ", ".join(
+        f"digit {i + 1}: {d.label} (p={d.probability:.2f})"
+        for i, d in enumerate(line.digits)
+        if d.flagged
+    )
+    return line.marked() + (f"  [check {doubt}]" if doubt else "")
+
+
+def printed(path, reading):
+    """What ``digitnet read`` prints for one file: one line per line found.
+
+    A file with one line is ``path: 40?7  [check digit 3: 9 (p=0.52)]``; with
+    several, ``path:`` and then each line, indented.
+    """
+    if len(reading.lines) == 1:
+        return f"{path}: {_line_text(reading.lines[0])}"
+    return "\n".join([f"{path}:", *(f"  {_line_text(line)}" for line in reading.lines)])
+
+
 def run_read(args):
     """The ``read`` subcommand: exit status 1 when some file could not be read."""
     model = load_model_file(args.model, trust_pickle=args.trust_pickle)
@@ -49,20 +70,16 @@ def run_read(args):
         if args.debug_dir is not None:
             out = args.debug_dir / f"{Path(path).stem}-read.png"
             debug_picture(path, reading, out)
-        doubt = ", ".join(
-            f"digit {i + 1}: {reading.digits[i].label} "
-            f"(p={reading.digits[i].probability:.2f})"
-            for i in reading.flagged
-        )
-        note = f"  [check {doubt}]" if doubt else ""
-        return reading.to_dict(), f"{path}: {reading.marked()}{note}"
+        return reading.to_dict(), printed(path, reading)
 
     return run_per_file(args.images, read, as_json=args.json)
 
 
 def add_read(sub):
     """The ``read`` subcommand's parser."""
-    rd = sub.add_parser("read", help="read numbers (one line of digits) in image files")
+    rd = sub.add_parser(
+        "read", help="read handwritten numbers in image files, a line per line found"
+    )
     rd.add_argument("model", type=Path)
     rd.add_argument("images", type=Path, nargs="+")
     add_trust_pickle(rd)

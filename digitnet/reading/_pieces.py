@@ -184,20 +184,29 @@ def bundled_piece_model():
     return load(PIECE_MODEL_PATH)
 
 
-def piece_proba(page, pieces, model=None):
-    """The piece model's reading of ``pieces``: ``(whole, digits)``.
+def piece_views(page, pieces):
+    """The piece model's inputs for ``pieces`` of ``page``, stacked."""
+    return np.stack([piece_view(page, p) for p in pieces])
+
+
+def views_proba(views, model=None):
+    """The piece model's reading of stacked views: ``(whole, digits)``.
 
     ``whole[i]`` is the probability that piece ``i`` is one whole digit;
     ``digits[i, d]`` the probability that it is digit ``d`` (0-9), if it is
     one.
     """
     model = bundled_piece_model() if model is None else model
-    views = np.stack([piece_view(page, p) for p in pieces])
     proba = np.asarray(model.predict_proba(views))
     classes = list(model.classes_)
     whole = 1.0 - proba[:, classes.index(NOT_A_DIGIT)]
     digits = proba[:, [classes.index(d) for d in range(NOT_A_DIGIT)]]
     return whole, digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
+
+
+def piece_proba(page, pieces, model=None):
+    """The piece model's reading of ``pieces`` of ``page`` (:func:`views_proba`)."""
+    return views_proba(piece_views(page, pieces), model)
 
 
 def whole_probability(page, pieces, model=None):

@@ -1,114 +1,48 @@
-"""Reading a line of handwritten digits: segmentation, then the digit model.
+"""Reading handwritten numbers: the page's lines, then each line's digits.
 
-:func:`read_digits` segments the image (:mod:`._segment`), turns each
-piece into model input with the same MNIST-style preprocessing as
-``digitnet predict``, and where a piece may hold several touching digits,
-keeps the cut whose pieces the digit model and the piece model
-(:mod:`._pieces`) together read best and find most likely to be
-whole digits.
+:func:`read_digits` finds the lines (:mod:`._layout`), groups each line's
+ink into digits (:mod:`._segment`), and reads every piece with one call of
+the digit model and at most two of the piece model (:mod:`._pieces`) for the
+whole page: first to tell which wide groups are surely one digit, then to
+read the candidate pieces of the groups that may hold touching digits, whose
+cut :mod:`._cuts` chooses. Within a line, a gap wider than
+:data:`NUMBER_GAP` digit heights separates two numbers.
 """
 
-import itertools
-from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from .._plain import builtin
+from ..exceptions import BlankImageError
 from ..images._decode import load_gray
-from ..images._ink import keep_ink
+from ..images._ink import keep_ink, require_ink
 from ..images._normalise import check_shape, crop_to_features
-from ._pieces import piece_proba, whole_probability
-from ._segment import SPLIT_ASPECT, candidate_pieces, segment
+from ._cuts import choose_cut, joint_reading
+from ._layout import find_lines
+from ._pieces import piece_views, views_proba
+from ._results import DigitRead, Line, Number, Reading
+from ._segment import SPLIT_ASPECT, candidate_pieces, page_ink, segment_line
 
 #: A group the piece model finds whole with at least this probability is
 #: not cut.
 WHOLE_SURE = 0.95
+#: A gap wider than this many digit heights separates two numbers.
+NUMBER_GAP = 0.8
 
 
-@dataclass(frozen=True)
-class DigitRead:
-    """One digit of a :class:`Reading`.
-
-    ``count_probability`` is the probability that the stretch of connected
-    ink the digit was read from holds as many digits as were read from it:
-    1 where it was not cut (narrow, or surely one digit), less where touching
-    digits were cut apart and another cut was plausible. ``probability`` and
-    the probabilities in ``top3`` are the label probabilities (the digit
-    model's; for a cut piece, joined with the piece model's reading) times
-    ``count_probability``. ``box`` is ``(left, top, right, bottom)`` in the image's
-    pixels; ``flagged`` is True when ``probability`` is below the reading's
-    ``min_confidence``.
-
-    Examples
-    --------
-    >>> from digitnet import DigitRead
-    >>> digit = DigitRead(7, 0.52, [(7, 0.52), (1, 0.40), (9, 0.05)],
-    ...                   (10, 4, 30, 44), True)
-    >>> digit.to_dict()["top3"][1]
-    [1, 0.4]
-    """
-
-    label: object
-    probability: float
-    top3: list
-    box: tuple
-    flagged: bool
-    count_probability: float = 1.0
-
-    def to_dict(self):
-        """JSON-ready dict."""
-        return {
-            "label": self.label,
-            "probability": self.probability,
-            "top3": [list(pair) for pair in self.top3],
-            "box": list(self.box),
-            "flagged": self.flagged,
-            "count_probability": self.count_probability,
-        }
-
-
-@dataclass(frozen=True)
-class Reading:
-    """The digits read from one image, left to right.
-
-    Attributes
-    ----------
-    digits : tuple of DigitRead
-        Label, probability, top-3, box and flag of each digit.
-    text : str
-        The labels joined, e.g. ``"4097"``.
-    flagged : tuple of int
-        Positions of the digits below ``min_confidence``, for a person to check.
-
-    Examples
-    --------
-    >>> from digitnet import DigitRead, Reading
-    >>> sure = DigitRead(4, 0.99, [(4, 0.99)], (0, 0, 20, 40), False)
-    >>> unsure = DigitRead(9, 0.52, [(9, 0.52), (4, 0.41)], (24, 0, 44, 40), True)
-    >>> reading = Reading((sure, unsure))
-    >>> reading.text, reading.marked(), reading.flagged
-    ('49', '4?', (1,))
-    """
-
-    digits: tuple
-
-    @property
-    def text(self):
-        return "".join(str(d.label) for d in self.digits)
-
-    @property
-    def flagged(self):
-        return tuple(i for i, d in enumerate(self.digits) if d.flagged)
-
-    def marked(self, mark="?"):
-        """``text`` with each flagged digit replaced by ``mark`` (``"40?7"``)."""
-        return "".join(mark if d.flagged else str(d.label) for d in self.digits)
-
-    def to_dict(self):
-        """JSON-ready dict: ``text`` and ``digits``."""
-        return {"text": self.text, "digits": [d.to_dict() for d in self.digits]}
+def _lines(gray):
+    """The page's lines, top to bottom, each a :class:`~._segment.Page`."""
+    ink, mask, height, stroke = page_ink(gray)
+    pages = []
+    for line in find_lines(ink, mask, height):
+        try:
+            pages.append(segment_line(line.ink, line.mask, stroke, line.origin))
+        except BlankImageError:  # a line of specks only
+            continue
+    require_ink(bool(pages), "digit-sized ink")
+    return pages
 
 
 def _features(page, part, shape):
@@ -117,128 +51,99 @@ def _features(page, part, shape):
     return crop_to_features(ink, part.mask, shape)
 
 
-def _best_path(n_seams, edges, scores):
-    """Seam indices from the left edge (0) to the right one with the best score.
+def _views(items):
+    """The piece model's inputs for ``[(page, piece), ...]``, stacked."""
+    return np.concatenate([piece_views(page, [piece]) for page, piece in items])
 
-    ``edges`` are ``(i, j)`` pairs of seams, a piece each, ``scores`` their
-    scores; a path's score is the sum of its pieces' scores.
+
+def _digit_likeness(pages, groups):
+    """``(whole, cut)``: each group's probability of being one whole digit,
+    and the indices of the groups that may hold touching digits.
+
+    The piece model reads every group in one call. A group no wider than
+    :data:`SPLIT_ASPECT` digit heights is one digit, and so is a wider one
+    that the piece model finds whole with at least :data:`WHOLE_SURE`; any
+    other group is cut. ``whole`` also says how much a group looks like a
+    digit at all (a letter, a scribble: little); a digit's probability is
+    times the ``whole`` of the piece it was read from.
     """
-    best = np.full(n_seams, -np.inf)
-    best[0], back = 0.0, {}
-    for (i, j), score in sorted(zip(edges, scores, strict=True), key=lambda e: e[0][1]):
-        if best[i] + score > best[j]:
-            best[j], back[j] = best[i] + score, i
-    path = [n_seams - 1]
-    while path[-1]:
-        path.append(back[path[-1]])
-    return path[::-1]
+    whole, _ = views_proba(_views([(pages[k], g) for k, g in groups]))
+    cut = {
+        i
+        for i, ((k, g), w) in enumerate(zip(groups, whole, strict=True))
+        if g.width > SPLIT_ASPECT * pages[k].height and w < WHOLE_SURE
+    }
+    return whole, cut
 
 
-def _cut(model, page, group, shape):
-    """``(piece, digit probabilities, count probability)`` per digit of ``group``.
+def _read_pieces(model, items, cut_rows, shape):
+    """Every piece read in one digit-model call: ``(proba, whole)``.
 
-    The group is cut into the chain of candidate pieces
-    (:func:`candidate_pieces`) that maximises the sum, over pieces, of the
-    log-probability that the piece is one whole digit and of its most
-    probable label (:func:`_joint_reading`). The count probability is
-    :func:`_count_probability` of the chain's length.
+    ``items`` are ``(page, piece)`` pairs; the pieces at ``cut_rows`` are cut
+    from wider groups, so the piece model reads them too (one call): their
+    readings are joined (:func:`joint_reading`), and ``whole`` holds the
+    probability that each is one whole digit.
     """
-    n_seams, pieces = candidate_pieces(page, group)
-    edges, parts = list(pieces), list(pieces.values())
-    whole, digits = piece_proba(page, parts)
-    proba = _joint_reading(
-        model.classes_, _digit_proba(model, page, parts, shape), digits
-    )
-    scores = np.log(np.maximum(proba.max(axis=1), 1e-12)) + np.log(
-        np.maximum(whole, 1e-12)
-    )
-    path = _best_path(n_seams, edges, scores)
-    chosen = [edges.index(edge) for edge in itertools.pairwise(path)]
-    count = _count_probability(n_seams, edges, scores, len(chosen))
-    return [(parts[k], proba[k], count) for k in chosen]
+    features = np.stack([_features(page, piece, shape) for page, piece in items])
+    proba = np.asarray(model.predict_proba(features))
+    whole = np.ones(len(items))
+    if cut_rows:
+        whole[cut_rows], digits = views_proba(_views([items[r] for r in cut_rows]))
+        proba[cut_rows] = joint_reading(model.classes_, proba[cut_rows], digits)
+    return proba, whole
 
 
-def _joint_reading(classes, proba, digits):
-    """The digit model's and the piece model's readings of cut pieces, joined.
+def _read_groups(model, pages, shape):
+    """``(line, group, [(piece, digit probabilities, count probability)])``.
 
-    The digit model sees a piece alone, as :func:`preprocess_image` makes
-    it; the piece model learnt from cut pieces, seen with the ink around
-    them, so it still reads a digit whose edge a cut clipped. Where the digit
-    model's classes are digits (``0``-``9``, as numbers or strings), the two
-    readings are multiplied and normalised; for other classes the digit
-    model's reading is kept.
+    Groups come line by line, left to right; the pieces of a cut group in the
+    order of its cuts, not of their boxes: a cut that runs slantwise under a
+    digit can give the piece after it a box that starts further left.
     """
-    columns = [_digit_of(c) for c in classes]
-    if None in columns:
-        return proba
-    joint = proba * digits[:, columns]
-    total = joint.sum(axis=1, keepdims=True)
-    return np.where(total > 0, joint / np.where(total > 0, total, 1.0), proba)
+    groups = [
+        (k, g)
+        for k, page in enumerate(pages)
+        for g in sorted(page.groups, key=lambda g: g.cols.start)
+    ]
+    likeness, cut = _digit_likeness(pages, groups)
+    candidates = {i: candidate_pieces(pages[groups[i][0]], groups[i][1]) for i in cut}
+    items, rows_of = [], []  # every piece the digit model reads; rows per group
+    for i, (k, g) in enumerate(groups):
+        parts = list(candidates[i][1].values()) if i in cut else [g]
+        rows_of.append(list(range(len(items), len(items) + len(parts))))
+        items.extend((pages[k], p) for p in parts)
+    cut_rows = [r for i in sorted(cut) for r in rows_of[i]]
+    proba, whole = _read_pieces(model, items, cut_rows, shape)
+    out = []
+    for i, (k, g) in enumerate(groups):
+        rows = rows_of[i]
+        if i not in cut:
+            out.append((k, g, [(g, proba[rows[0]] * likeness[i], 1.0)]))
+            continue
+        n_seams, pieces = candidates[i]
+        chosen, count = choose_cut(n_seams, list(pieces), proba[rows], whole[rows])
+        picked = [
+            (items[rows[c]][1], proba[rows[c]] * whole[rows[c]], count) for c in chosen
+        ]
+        out.append((k, g, picked))
+    return out
 
 
-def _digit_of(label):
-    """The digit 0-9 that a class label names, or None."""
-    text = str(builtin(label))
-    return int(text) if len(text) == 1 and text in "0123456789" else None
+def _digit_read(model, part, proba, count, place, min_confidence):
+    """The :class:`DigitRead` of one piece, its box in the image's pixels.
 
-
-def _count_probability(n_seams, edges, scores, count):
-    """The probability that a group holds ``count`` digits.
-
-    Each chain of pieces (a path from seam 0 to the last one) gets the
-    probability ``exp(score)``, normalised over all chains; the chains of
-    ``count`` pieces are summed (a forward pass over ``(seam, pieces so
-    far)``). Chains that differ only in where a cut runs have the same
-    count, so they do not split its probability.
+    ``place`` is ``(top, left, scale)``: where the piece's line lies in the
+    decoded image, and the image's pixels per decoded pixel.
     """
-    forward = np.full((n_seams, n_seams + 1), -np.inf)
-    forward[0, 0] = 0.0
-    for (i, j), score in sorted(zip(edges, scores, strict=True), key=lambda e: e[0][1]):
-        forward[j, 1:] = np.logaddexp(forward[j, 1:], forward[i, :-1] + score)
-    counts = forward[-1]
-    return float(np.exp(counts[count] - np.logaddexp.reduce(counts)))
-
-
-def _read_groups(model, page, shape):
-    """``(piece, digit probabilities, count probability)`` per digit, in order.
-
-    Groups come left to right, and the pieces of a cut group in the order of
-    its cuts, not of their boxes: a cut that runs slantwise under a digit can
-    give the piece after it a box that starts further left.
-
-    A group no wider than :data:`SPLIT_ASPECT` digit heights is one digit, and
-    so is a wider one that the piece model finds whole with at least
-    :data:`WHOLE_SURE` (count probability 1); any other group may be touching
-    digits and is cut (:func:`_cut`).
-    """
-    groups = sorted(page.groups, key=lambda g: g.cols.start)
-    kept = [g.width <= SPLIT_ASPECT * page.height for g in groups]
-    wide = [k for k, keep in enumerate(kept) if not keep]
-    if wide:
-        whole = whole_probability(page, [groups[k] for k in wide])
-        for k, w in zip(wide, whole, strict=True):
-            kept[k] = w >= WHOLE_SURE
-    uncut = [g for g, keep in zip(groups, kept, strict=True) if keep]
-    proba = iter(_digit_proba(model, page, uncut, shape) if uncut else ())
-    digits = []
-    for group, keep in zip(groups, kept, strict=True):
-        if keep:
-            digits.append((group, next(proba), 1.0))
-        else:
-            digits.extend(_cut(model, page, group, shape))
-    return digits
-
-
-def _digit_proba(model, page, parts, shape):
-    features = np.stack([_features(page, p, shape) for p in parts])
-    return np.asarray(model.predict_proba(features))
-
-
-def _digit_read(model, part, proba, count, scale, min_confidence):
-    """The :class:`DigitRead` of one piece, its box in the image's pixels."""
+    top, left, scale = place
     p = count * proba
     order = np.argsort(-p, kind="stable")[:3]
-    box = (part.cols.start, part.rows.start, part.cols.stop, part.rows.stop)
+    box = (
+        left + part.cols.start,
+        top + part.rows.start,
+        left + part.cols.stop,
+        top + part.rows.stop,
+    )
     best = float(p[order[0]])
     return DigitRead(
         label=builtin(model.classes_[order[0]]),
@@ -248,6 +153,27 @@ def _digit_read(model, part, proba, count, scale, min_confidence):
         flagged=min_confidence is not None and best < min_confidence,
         count_probability=float(count),
     )
+
+
+def _assemble(model, pages, read, scale, min_confidence):
+    """The :class:`Reading`: a line per page, numbers split at wide gaps."""
+    lines = []
+    for k, page in enumerate(pages):
+        place = (*page.origin, scale)
+        numbers, current, right = [], [], None
+        for _, group, pieces in (r for r in read if r[0] == k):
+            gap = None if right is None else group.cols.start - right
+            if gap is not None and gap > NUMBER_GAP * page.height:
+                numbers.append(Number(tuple(current)))
+                current = []
+            current.extend(
+                _digit_read(model, part, proba, count, place, min_confidence)
+                for part, proba, count in pieces
+            )
+            right = max(right or 0, group.cols.stop)
+        numbers.append(Number(tuple(current)))
+        lines.append(Line(tuple(numbers)))
+    return Reading(tuple(lines))
 
 
 @validate_params(
@@ -303,9 +229,6 @@ def read_digits(model, image, *, min_confidence=None):
     """
     shape = check_shape(model)
     gray, scale = load_gray(image, with_scale=True)
-    page = segment(gray)
-    digits = [  # in reading order (see _read_groups), not sorted by box
-        _digit_read(model, part, proba, count, scale, min_confidence)
-        for part, proba, count in _read_groups(model, page, shape)
-    ]
-    return Reading(tuple(digits))
+    pages = _lines(gray)
+    read = _read_groups(model, pages, shape)
+    return _assemble(model, pages, read, scale, min_confidence)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..exceptions import BlankImageError
 from ..images._ink import ink_map, ink_mask, require_ink, stroke_width
 
 #: A group wider than this many digit heights may hold several digits.
@@ -30,6 +31,9 @@ CUT_STEP = 0.1
 MAX_ASPECT = 1.6
 #: A group up to this wide may also be one digit, whatever its cuts.
 MAX_GROUP_ASPECT = 1.8
+#: A group up to this wide holds at most two digits: only pieces that start
+#: at its left edge or end at its right one are candidates.
+PAIR_ASPECT = 1.2
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,18 @@ class Group:
 
 @dataclass(frozen=True)
 class Page:
-    """The segmented image: ink, digit height, stroke width and the groups."""
+    """One segmented line: ink, digit height, stroke width and the groups.
+
+    ``origin`` is the ``(top, left)`` of ``ink`` in the whole image (a line
+    cut from a page by :mod:`._layout`); the groups' slices are in ``ink``'s
+    own pixels.
+    """
 
     ink: np.ndarray
     height: float
     stroke: float
     groups: list
+    origin: tuple = (0, 0)
 
 
 def _trimmed(mask, top, left):
@@ -186,23 +196,61 @@ def _is_speck(group, height, stroke):
     return small or group.mask.sum() < stroke * stroke
 
 
-def segment(gray):
-    """A :class:`Page` of ``gray`` (a 2-D [0, 1] image); no ink: BlankImageError."""
+def _rough_height(gray):
+    """The digit height on a first ink map, for the second one's window.
+
+    Images of 512 pixels a side or more are measured at half size (2x2
+    means, so that hairlines fade rather than vanish), a quarter of the work;
+    if no ink is left there, at full size.
+    """
+    if min(gray.shape) >= 512:
+        h, w = (gray.shape[0] // 2) * 2, (gray.shape[1] // 2) * 2
+        half = gray[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        try:
+            mask = require_ink(ink_mask(ink_map(half)))
+            return 2 * _digit_height(mask, stroke_width(mask))
+        except BlankImageError:
+            pass
     mask = require_ink(ink_mask(ink_map(gray)))
-    height = _digit_height(mask, stroke_width(mask))
-    # Again with a background window wider than any stroke of digits this tall.
+    return _digit_height(mask, stroke_width(mask))
+
+
+def page_ink(gray):
+    """``(ink, mask, height, stroke)`` of ``gray`` (a 2-D [0, 1] image).
+
+    The ink map (:func:`~digitnet.images._ink.ink_map`, with a background
+    window wider than any stroke of digits this tall), its ink pixels without
+    ruled lines, the digit height and the stroke width. No ink:
+    BlankImageError.
+    """
+    height = _rough_height(gray)
     ink = ink_map(gray, window=max(3, round(height)))
     mask = require_ink(ink_mask(ink))
     stroke = stroke_width(mask)
     height = _digit_height(mask, stroke)
-    mask = remove_lines(mask, height, stroke)
+    return ink, remove_lines(mask, height, stroke), height, stroke
+
+
+def segment_line(ink, mask, stroke, origin=(0, 0)):
+    """A :class:`Page` of one line: ``mask``'s ink grouped into digits.
+
+    ``mask`` holds the line's ink pixels only (ruled lines removed); no
+    digit-sized ink in it: BlankImageError.
+    """
+    height = _digit_height(require_ink(mask), stroke)
     groups = [
         g for g in group_components(mask, height) if not _is_speck(g, height, stroke)
     ]
     require_ink(bool(groups), "digit-sized ink")
     groups = attach_fragments(groups, height)
     height = float(np.median([g.height for g in groups]))
-    return Page(ink, height, stroke, groups)
+    return Page(ink, height, stroke, groups, origin)
+
+
+def segment(gray):
+    """A :class:`Page` of ``gray`` read as one line; no ink: BlankImageError."""
+    ink, mask, _height, stroke = page_ink(gray)
+    return segment_line(ink, mask, stroke)
 
 
 def _lowest_ends(total, stroke):
@@ -286,7 +334,9 @@ def candidate_pieces(page, group):
     piece between them. A piece must be at least half a digit tall and at
     most :data:`MAX_ASPECT` digit heights wide. The whole group is a piece
     too when it is no wider than :data:`MAX_GROUP_ASPECT` digit heights or
-    when no chain of pieces spans it.
+    when no chain of pieces spans it. In a group no wider than
+    :data:`PAIR_ASPECT` digit heights (one digit, or two), only pieces at an
+    edge are kept: a middle piece would make three digits.
     """
     inner, _ = cut_seams(group, page.stroke)
     seams = [
@@ -294,9 +344,11 @@ def candidate_pieces(page, group):
         *inner,
         np.full(group.height, group.width - 1),
     ]
+    last = len(seams) - 1
+    pair = group.width <= PAIR_ASPECT * page.height
     pieces = {}
     for i, j in itertools.combinations(range(len(seams)), 2):
-        if np.any(seams[i] > seams[j]):
+        if (pair and i > 0 and j < last) or np.any(seams[i] > seams[j]):
             continue
         piece = group.between(seams[i], seams[j])
         if (
@@ -305,7 +357,6 @@ def candidate_pieces(page, group):
             and piece.width <= MAX_ASPECT * page.height
         ):
             pieces[(i, j)] = piece
-    last = len(seams) - 1
     if group.width <= MAX_GROUP_ASPECT * page.height or not _chained(
         pieces, len(seams)
     ):

@@ -9,7 +9,14 @@ over the size limit get 413 (the rest of the body is read and dropped, up to
 a bound, so that a client that sends before it reads still gets the answer);
 a body that does not arrive within ``read_timeout`` seconds gets 408; input
 the model cannot take gets 422 with the library's message; other content types
-415. Inference runs in worker threads
+415.
+
+``POST /read`` takes the same multipart uploads and answers ``{"readings":
+[{"file", "text", "flagged", "lines"}, ...]}``: each image read as a page
+by :func:`~digitnet.read_digits` (lines, numbers, digits with their boxes
+and probabilities), or ``{"file", "text": null, "no_ink": true, "message"}``
+for an image without digit-sized ink; the same limits and errors apply.
+Inference runs in worker threads
 (one at a time: the model's own threads do the parallel work), so the event
 loop keeps accepting requests.
 """
@@ -25,6 +32,7 @@ from .._plain import builtin
 from .._version import __version__
 from ..exceptions import BlankImageError
 from ..images import preprocess_image
+from ..reading import read_digits
 
 #: Largest request body accepted, in bytes (10 MB).
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
@@ -103,6 +111,24 @@ class Answerer:
         if features:
             found = iter(self.rows(np.stack(features)))
             answers = [a if a is not None else next(found) for a in answers]
+        return answers
+
+    def read(self, images, min_confidence=None):
+        """Page readings for ``[(name, bytes), ...]``; unreadable: ValueError."""
+        answers = []
+        for name, data in images:
+            try:
+                with self._lock:
+                    reading = read_digits(
+                        self.model, data, min_confidence=min_confidence
+                    )
+                answers.append({"file": name, **reading.to_dict()})
+            except BlankImageError as exc:
+                answers.append(
+                    {"file": name, "text": None, "no_ink": True, "message": str(exc)}
+                )
+            except ValueError as exc:
+                raise ValueError(f"file {name!r}: {exc}") from exc
         return answers
 
 
@@ -194,33 +220,44 @@ def _error(status, message, headers=None):
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+async def _body(request, limit, read_timeout):
+    """``(body, None)``, or ``(None, error response)`` for 413 and 408."""
+    try:
+        return await asyncio.wait_for(_read_body(request, limit), read_timeout), None
+    except _TooLarge:
+        return None, _error(
+            413,
+            f"the request body is over the limit of {limit} bytes",
+            headers={"connection": "close"},
+        )
+    except asyncio.TimeoutError:  # TimeoutError from Python 3.11
+        return None, _error(
+            408,
+            f"the request body did not arrive within {read_timeout:g} s",
+            headers={"connection": "close"},
+        )
+
+
+def _content_type(request):
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _predict_endpoint(answerer, limit, read_timeout):
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse
 
     async def predict(request):
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = _content_type(request)
         if kind not in ("multipart/form-data", "application/json"):
             return _error(
                 415,
                 "POST /predict takes multipart/form-data with 'file' fields or "
                 f"application/json with pixel rows, not {kind or 'no content type'}",
             )
-        try:
-            body = await asyncio.wait_for(_read_body(request, limit), read_timeout)
-        except _TooLarge:
-            return _error(
-                413,
-                f"the request body is over the limit of {limit} bytes",
-                headers={"connection": "close"},
-            )
-        except asyncio.TimeoutError:  # TimeoutError from Python 3.11
-            return _error(
-                408,
-                f"the request body did not arrive within {read_timeout:g} s",
-                headers={"connection": "close"},
-            )
+        body, refused = await _body(request, limit, read_timeout)
+        if refused is not None:
+            return refused
         try:
             if kind == "application/json":
                 answers = await run_in_threadpool(answerer.rows, _rows_from_json(body))
@@ -234,6 +271,51 @@ def _predict_endpoint(answerer, limit, read_timeout):
         return JSONResponse({"predictions": answers})
 
     return predict
+
+
+def _min_confidence(request):
+    """The ``min_confidence`` query parameter, or None; bad: ValueError."""
+    text = request.query_params.get("min_confidence")
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"min_confidence must be a probability in [0, 1], not {text!r}"
+        )
+    return value
+
+
+def _read_endpoint(answerer, limit, read_timeout):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.responses import JSONResponse
+
+    async def read(request):
+        kind = _content_type(request)
+        if kind != "multipart/form-data":
+            return _error(
+                415,
+                "POST /read takes multipart/form-data with 'file' fields, not "
+                f"{kind or 'no content type'}",
+            )
+        body, refused = await _body(request, limit, read_timeout)
+        if refused is not None:
+            return refused
+        try:
+            min_confidence = _min_confidence(request)
+            images = await _images_from_form(request, body, limit)
+            answers = await run_in_threadpool(answerer.read, images, min_confidence)
+        except ValueError as exc:
+            return _error(422, str(exc))
+        except HTTPException as exc:  # a malformed multipart body
+            return _error(exc.status_code, str(exc.detail))
+        return JSONResponse({"readings": answers})
+
+    return read
 
 
 def create_app(
@@ -307,6 +389,11 @@ def create_app(
         Route(
             "/predict",
             _predict_endpoint(answerer, max_upload_bytes, read_timeout),
+            methods=["POST"],
+        ),
+        Route(
+            "/read",
+            _read_endpoint(answerer, max_upload_bytes, read_timeout),
             methods=["POST"],
         ),
     ]
