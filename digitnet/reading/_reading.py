@@ -185,13 +185,16 @@ def _assemble(model, pages, read, scale, min_confidence):
     prefer_skip_nested_validation=True,
 )
 def read_digits(model, image, *, min_confidence=None):
-    """Read a line of handwritten digits: a postcode, an amount, a meter reading.
+    """Read handwritten numbers: a postcode, an amount, a page of them.
 
-    The image is segmented into digits (either polarity; uneven light, specks,
-    ruled lines and underlines ignored; strokes of one digit that are broken
-    apart, such as the bar of a 5, kept together; touching digits cut where
-    the model reads the pieces best), and each digit goes through the
-    preprocessing of :func:`preprocess_image` and ``model``.
+    The image's lines are found (slanted or drifting lines, digits written
+    high or low), each line is segmented into digits (either polarity; uneven
+    light, specks, ruled lines and underlines ignored; strokes of one digit
+    that are broken apart, such as the bar of a 5, kept together; touching
+    digits cut where the models read the pieces best) and split into numbers
+    at wide gaps, and each digit goes through the preprocessing of
+    :func:`preprocess_image` and ``model`` (one call for the whole page).
+    See the user guide's "Reading numbers" for the method.
 
     Parameters
     ----------
@@ -205,8 +208,10 @@ def read_digits(model, image, *, min_confidence=None):
     Returns
     -------
     reading : Reading
-        ``reading.text`` (e.g. ``"4097"``), ``reading.digits`` (label,
-        probability, top-3, box, flagged) and ``reading.flagged``.
+        ``reading.lines`` (each line's ``numbers``, each number's
+        ``digits``: label, probability, top-3, box, flagged),
+        ``reading.text`` (e.g. ``"326 751\\n4097"``), ``reading.digits``
+        (all of them, in reading order) and ``reading.flagged``.
 
     Raises
     ------
@@ -226,6 +231,12 @@ def read_digits(model, image, *, min_confidence=None):
     ...     line[4:36, 8 + 38 * i : 40 + 38 * i] = np.kron(digit, np.ones((4, 4)))
     >>> digitnet.read_digits(clf, line).text
     '017'
+    >>> page = np.zeros((100, 200))  # the line, and a number under it
+    >>> page[:40, :120] = line
+    >>> page[56:96, 40:160] = line
+    >>> reading = digitnet.read_digits(clf, page)
+    >>> reading.text, [len(line.numbers) for line in reading.lines]
+    ('017\\n017', [1, 1])
     """
     shape = check_shape(model)
     gray, scale = load_gray(image, with_scale=True)
