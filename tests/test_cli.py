@@ -181,6 +181,49 @@ def test_predict_reports_unreadable_files_and_goes_on(digits_run, tmp_path, caps
     assert "missing.jpg: error:" in captured.err
 
 
+def test_predict_takes_folders_recursively_and_standard_input(
+    digits_run, tmp_path, capsys, monkeypatch
+):
+    import io
+
+    _, _, model = digits_run
+    folder = tmp_path / "scans"
+    (folder / "inner").mkdir(parents=True)
+    first = _zero_photo(folder / "a.png")
+    second = _zero_photo(folder / "inner" / "b.PNG")
+    (folder / "notes.txt").write_text("not an image")  # not an image suffix
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    data = first.read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    status = main(["predict", str(model), str(folder), "-", str(empty), "--json"])
+    captured = capsys.readouterr()
+    assert status == 1  # the empty folder
+    files = [r["file"] for r in json.loads(captured.out)]
+    assert files == [str(first), str(second), "-", str(empty)]
+    results = json.loads(captured.out)
+    assert results[2]["label"] == results[0]["label"] == 0
+    assert "the folder holds no image files (.bmp," in results[3]["error"]
+    assert f"{empty}: error: the folder holds no image files" in captured.err
+
+
+def test_a_long_list_shows_progress_on_a_terminal(
+    digits_run, tmp_path, capsys, monkeypatch
+):
+    from digitnet.cli import _per_file
+
+    _, _, model = digits_run
+    photo = _zero_photo(tmp_path / "zero.png")
+    paths = [str(photo)] * _per_file.PROGRESS_FROM
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["predict", str(model), *paths]) == 0
+    err = capsys.readouterr().err
+    assert f"\r{len(paths)}/{len(paths)} files\n" in err
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)  # a pipe: no counter
+    assert main(["predict", str(model), *paths]) == 0
+    assert "files" not in capsys.readouterr().err
+
+
 def test_predict_marks_answers_below_min_confidence(digits_run, tmp_path, capsys):
     _, _, model = digits_run
     path = _zero_photo(tmp_path / "zero.png")
@@ -252,8 +295,15 @@ def test_clear_errors_exit_with_status_2(tmp_path, capsys, monkeypatch):
     )
     assert status == 2
     err = capsys.readouterr().err
-    assert "Could not download train-images-idx3-ubyte.gz after 4 attempt(s)" in err
+    assert (
+        "Could not download train-images-idx3-ubyte.gz after 4 attempt(s) at each "
+        "of 1 mirror(s)" in err  # the test's one (unreachable) mirror
+    )
     assert f"MNIST files missing from {empty / 'mnist'}" in err
+    assert "download_if_missing" not in err  # it was allowed: no such advice
+    assert "--data-home" in err
+    # Each mirror's reason once, not once per attempt.
+    assert len([line for line in err.splitlines() if line.startswith("  http")]) <= 3
 
 
 def test_module_entry_point_and_version():
@@ -315,3 +365,24 @@ def test_predict_mnist_photos_of_any_size_offset_and_polarity(
     assert main(["predict", str(model), *paths, "--json"]) == 0
     predicted = [r["label"] for r in json.loads(capsys.readouterr().out)]
     assert np.mean(np.equal(predicted, labels)) >= 0.9
+
+
+def test_every_option_has_help_with_its_default_and_every_command_examples():
+    import argparse
+
+    from digitnet.cli._main import EXAMPLES, build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(EXAMPLES)
+    for name, command in sub.choices.items():
+        text = command.format_help()
+        assert "examples:\n" in text
+        assert all(f"digitnet {name}" in line for line in EXAMPLES[name])
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"digitnet {name} {action.dest}: no help"
+            if action.option_strings:
+                shown = action.help % {"default": action.default}
+                assert "default" in shown, f"digitnet {name} {action.dest}"

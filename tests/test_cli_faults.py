@@ -214,16 +214,16 @@ SECOND_CTRL_C = textwrap.dedent(
     import os, signal, sys
     sys.path.insert(0, sys.argv[1])
     from digitnet._callbacks import injected
-    from digitnet.cli import _main
+    from digitnet.cli import _main, _model_files
     from tests.faults import FaultAt
 
-    save = _main.save_model_file
+    save = _model_files.save_model_file
 
     def ctrl_c_again_while_saving(model, path):
         os.kill(os.getpid(), signal.SIGINT)  # held back until the file is written
         save(model, path)
 
-    _main.save_model_file = ctrl_c_again_while_saving
+    _model_files.save_model_file = ctrl_c_again_while_saving
     with injected(FaultAt(2, batch=2, error="SIGINT")):  # the first Ctrl-C
         status = _main.main(["train", "--quiet", "--epochs", "6", "--output",
                              sys.argv[2], "--report-dir", sys.argv[3]])

@@ -11,27 +11,15 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from .. import __version__
-from .._augment import MAX_TEST_TIME_COPIES
-from .._classifier import DigitClassifier
+# Only what the parser needs is imported here, so that ``digitnet --help``
+# and usage errors answer at once; each command imports torch, skorch,
+# scikit-learn and the image wing when it runs.
 from .._files import check_writable
-from .._interrupts import StopThenHold
-from .._plain import builtin
 from .._presets import PRESETS
-from ..datasets import fetch_mnist, load_digits
-from ..exceptions import TrainingInterruptedWarning
-from ..images import preprocess_image
-from ._model_files import (
-    add_trust_pickle,
-    load_model_file,
-    load_served_model,
-    save_model_file,
-)
-from ._per_file import add_min_confidence, run_per_file
+from .._version import __version__
+from ._model_files import add_model, add_trust_pickle
+from ._per_file import add_images, add_min_confidence, run_per_file
 from ._read import add_read
-from ._reports import evaluate, write_report
 
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
@@ -49,6 +37,8 @@ def _load(dataset, data_home):
     The test images never depend on ``--seed``, so ``evaluate`` never scores
     a model on images it was trained on.
     """
+    from ..datasets import fetch_mnist, load_digits
+
     if dataset == "digits":
         X_train, y_train = load_digits(subset="train", return_X_y=True)
         X_test, y_test = load_digits(subset="test", return_X_y=True)
@@ -59,6 +49,10 @@ def _load(dataset, data_home):
 
 
 def _report(model, X_test, y_test, args, extra):
+    import numpy as np
+
+    from ._reports import evaluate, write_report
+
     result = evaluate(model, X_test, y_test)
     print(f"test accuracy: {result['accuracy']:.4f} ({len(y_test)} images)")
     print(result["report"])
@@ -75,6 +69,8 @@ def _report(model, X_test, y_test, args, extra):
 
 
 def _train_params(args):
+    from .._classifier import DigitClassifier
+
     # A validation split costs 10% of the training images and restores the best
     # epoch: worth it on MNIST (6,000 images), noise on digits' 1,347.
     validation = args.validation
@@ -115,6 +111,8 @@ def _check_outputs(args):
 
 def _fit(model, X, y):
     """Fit; ``(seconds, interrupted)``. Ctrl-C keeps what complete epochs gave."""
+    from ..exceptions import TrainingInterruptedWarning
+
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrainingInterruptedWarning)
@@ -132,6 +130,10 @@ def _fit(model, X, y):
 
 
 def _train(args):
+    from .._classifier import DigitClassifier
+    from .._interrupts import StopThenHold
+    from ._model_files import save_model_file
+
     _check_outputs(args)
     X_train, X_test, y_train, y_test = _load(args.dataset, args.data_home)
     params = _train_params(args)
@@ -190,6 +192,8 @@ def _geometry_dataset(model):
 
 
 def _evaluate(args):
+    from ._model_files import load_model_file
+
     model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     dataset = args.dataset or _geometry_dataset(model)
     _, X_test, _, y_test = _load(dataset, args.data_home)
@@ -198,13 +202,17 @@ def _evaluate(args):
 
 
 def _predict(args):
+    from .._plain import builtin
+    from ..images import preprocess_image
+    from ._model_files import load_model_file
+
     model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     if args.test_time_augment is not None:
         model.set_params(test_time_augment=args.test_time_augment)
     threshold = args.min_confidence
 
-    def classify(path):
-        features = preprocess_image(path, model.input_shape_)
+    def classify(path, source):
+        features = preprocess_image(source, model.input_shape_)
         proba = model.predict_proba(features[None])[0]
         best = int(proba.argmax())
         label = builtin(model.classes_[best])
@@ -219,6 +227,8 @@ def _predict(args):
 
 
 def _export(args):
+    from ._model_files import load_model_file
+
     model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     check_writable(args.output)
     model.to_onnx(args.output)
@@ -231,6 +241,7 @@ def _export(args):
 def _serve(args):
     from ..serve import create_app
     from ..serve._server import server_config
+    from ._model_files import load_served_model
 
     try:
         import uvicorn
@@ -257,11 +268,12 @@ def _serve(args):
 
 
 def _data_args(p, default_dataset):
+    shown = default_dataset or "the one of the model's input size: 8x8 digits or mnist"
     p.add_argument(
         "--dataset",
         choices=["digits", "mnist"],
         default=default_dataset,
-        help="data set (default: %(default)s)",
+        help=f"data set (default: {shown})",
     )
     p.add_argument(
         "--data-home",
@@ -292,7 +304,7 @@ def _add_train(sub):
         "--architecture",
         choices=["auto", "mlp", "cnn", "lenet5"],
         default=None,
-        help="network (default: the preset's, else auto)",
+        help="network (default: the preset's, else auto: a CNN for images)",
     )
     train.add_argument(
         "--preset",
@@ -301,7 +313,8 @@ def _add_train(sub):
         help="a named parameter set: fast (a small CNN, 2 epochs) or accurate "
         "(a deeper CNN, augmentation, 20 epochs, 15 test-time copies); other "
         "options override it "
-        "(another --architecture leaves the preset's network shape out)",
+        "(another --architecture leaves the preset's network shape out; "
+        "default: none)",
     )
     train.add_argument(
         "--augment",
@@ -315,7 +328,10 @@ def _add_train(sub):
         "--epochs", type=int, default=None, help="epochs (default: the estimator's)"
     )
     train.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps"
+        "--device",
+        default="auto",
+        help="auto, cpu, cuda, cuda:N or mps (default: %(default)s: a GPU when "
+        "there is one)",
     )
     train.add_argument(
         "--output",
@@ -331,7 +347,9 @@ def _add_train(sub):
         help="hold out 10%% of the training images for validation curves and keep "
         "the best epoch (default: on for mnist, off for digits)",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress display")
+    train.add_argument(
+        "--quiet", action="store_true", help="no progress display (default: shown)"
+    )
     train.set_defaults(func=_train)
 
 
@@ -367,6 +385,8 @@ def _positive(what, largest):
 
 def _copies(text):
     """``--test-time-augment``: a count of copies, 0 to the most allowed."""
+    from .._augment import MAX_TEST_TIME_COPIES
+
     try:
         value = int(text)
     except ValueError:
@@ -381,7 +401,7 @@ def _copies(text):
 
 def _add_evaluate(sub):
     ev = sub.add_parser("evaluate", help="metrics and pictures for a saved model")
-    ev.add_argument("model", type=Path)
+    add_model(ev)
     _data_args(ev, None)
     add_trust_pickle(ev)
     ev.set_defaults(func=_evaluate)
@@ -389,10 +409,12 @@ def _add_evaluate(sub):
 
 def _add_predict(sub):
     pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...)")
-    pr.add_argument("model", type=Path)
-    pr.add_argument("images", type=Path, nargs="+")
+    add_model(pr)
+    add_images(pr)
     add_trust_pickle(pr)
-    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    pr.add_argument(
+        "--json", action="store_true", help="machine-readable output (default: text)"
+    )
     add_min_confidence(pr, "answers ('flagged' in JSON)")
     pr.add_argument(
         "--test-time-augment",
@@ -444,6 +466,41 @@ def _add_serve(sub):
     sv.set_defaults(func=_serve)
 
 
+#: Examples shown at the end of each subcommand's ``--help``.
+EXAMPLES = {
+    "train": [
+        "digitnet train                       # 8x8 digits: a quick check",
+        "digitnet train --dataset mnist --output mnist.dnet   # for photos",
+        "digitnet train --dataset mnist --preset accurate --output best.dnet",
+    ],
+    "evaluate": [
+        "digitnet evaluate mnist.dnet",
+        "digitnet evaluate mnist.dnet --report-dir report/",
+    ],
+    "predict": [
+        "digitnet predict mnist.dnet digit.png scans/ --min-confidence 0.9",
+        "cat digit.jpg | digitnet predict mnist.dnet - --json",
+    ],
+    "read": [
+        "digitnet read mnist.dnet postcode.jpg          # 40?7  [check ...]",
+        "digitnet read mnist.dnet sheet.jpg --json      # lines, numbers, digits",
+    ],
+    "export": ["digitnet export mnist.dnet mnist.onnx"],
+    "serve": [
+        "digitnet serve mnist.dnet                      # http://127.0.0.1:8000/",
+        "digitnet serve mnist.onnx --host 0.0.0.0 --port 8080",
+    ],
+}
+
+
+def _with_examples(sub):
+    """Each subcommand's help ends with its :data:`EXAMPLES`."""
+    for name, parser in sub.choices.items():
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        lines = "\n".join(f"  {line}" for line in EXAMPLES[name])
+        parser.epilog = f"examples:\n{lines}"
+
+
 def build_parser():
     """The argparse parser of the ``digitnet`` command."""
     parser = argparse.ArgumentParser(
@@ -460,6 +517,7 @@ def build_parser():
     add_read(sub)
     _add_export(sub)
     _add_serve(sub)
+    _with_examples(sub)
     return parser
 
 

@@ -13,11 +13,10 @@ runs no code; a pickle under such a name is refused with the way out.
 import sys
 from pathlib import Path
 
-import joblib
-
-from .._classifier import DigitClassifier
 from .._files import atomic_write
-from .._persistence import load
+
+# joblib, the estimator and the safe format load when a model file is read or
+# written, not when the parser is built (``digitnet --help`` answers at once).
 
 #: File name endings that ask for a pickle (joblib) instead of the safe format.
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -27,6 +26,16 @@ _HEAD_BYTES = 8  # enough to tell a pickle from safetensors
 def is_pickle_name(path):
     """Whether ``path`` names a pickle by its ending."""
     return Path(path).suffix.lower() in PICKLE_SUFFIXES
+
+
+def add_model(parser):
+    """The ``model`` argument of a command that reads a model file."""
+    parser.add_argument(
+        "model",
+        type=Path,
+        help="a model file: the safe format (.dnet, from digitnet train), or a "
+        "pickle with --trust-pickle",
+    )
 
 
 def add_trust_pickle(parser):
@@ -43,6 +52,8 @@ def add_trust_pickle(parser):
 def save_model_file(model, path):
     """Save ``model`` to ``path`` atomically, in the format its name asks for."""
     if is_pickle_name(path):
+        import joblib
+
         atomic_write(path, lambda f: joblib.dump(model, f))
     else:
         model.save(path)
@@ -60,6 +71,8 @@ def _looks_like_pickle(head):
 def _load_safe(path):
     """:func:`digitnet.load`; a refused pickle says how to load it on purpose."""
     try:
+        from .._persistence import load
+
         return load(path)
     except ValueError as exc:
         with open(path, "rb") as f:
@@ -88,6 +101,8 @@ def _load_pickle(path, trust_pickle):
         file=sys.stderr,
     )
     try:
+        import joblib
+
         model = joblib.load(path)
     except ImportError:
         raise
@@ -96,6 +111,8 @@ def _load_pickle(path, trust_pickle):
             f"{path} could not be read as a pickled model ({type(exc).__name__}: "
             f"{exc}); it may be damaged, or not a model file."
         ) from exc
+    from .._classifier import DigitClassifier
+
     if not isinstance(model, DigitClassifier):
         raise ValueError(
             f"{path} holds a {type(model).__name__}, not a DigitClassifier"

@@ -1,11 +1,11 @@
 """``digitnet read``: the numbers in image files, with uncertain digits marked."""
 
+import io
 from pathlib import Path
 
 from .._files import atomic_write, check_writable
-from ..reading import read_digits
-from ._model_files import add_trust_pickle, load_model_file
-from ._per_file import add_min_confidence, run_per_file
+from ._model_files import add_model, add_trust_pickle, load_model_file
+from ._per_file import add_images, add_min_confidence, run_per_file
 
 #: Longest side of a debug picture.
 _DEBUG_SIDE = 1600
@@ -60,16 +60,19 @@ def printed(path, reading):
 
 def run_read(args):
     """The ``read`` subcommand: exit status 1 when some file could not be read."""
+    from ..reading import read_digits
+
     model = load_model_file(args.model, trust_pickle=args.trust_pickle)
     if args.debug_dir is not None:
         check_writable(args.debug_dir, folder=True)
         args.debug_dir.mkdir(parents=True, exist_ok=True)
 
-    def read(path):
-        reading = read_digits(model, path, min_confidence=args.min_confidence)
+    def read(path, source):
+        reading = read_digits(model, source, min_confidence=args.min_confidence)
         if args.debug_dir is not None:
-            out = args.debug_dir / f"{Path(path).stem}-read.png"
-            debug_picture(path, reading, out)
+            stem = "stdin" if path == "-" else Path(path).stem
+            picture = io.BytesIO(source) if isinstance(source, bytes) else source
+            debug_picture(picture, reading, args.debug_dir / f"{stem}-read.png")
         return reading.to_dict(), printed(path, reading)
 
     return run_per_file(args.images, read, as_json=args.json)
@@ -80,15 +83,18 @@ def add_read(sub):
     rd = sub.add_parser(
         "read", help="read handwritten numbers in image files, a line per line found"
     )
-    rd.add_argument("model", type=Path)
-    rd.add_argument("images", type=Path, nargs="+")
+    add_model(rd)
+    add_images(rd)
     add_trust_pickle(rd)
     add_min_confidence(rd, "digits read (shown as '?', e.g. 40?7)")
-    rd.add_argument("--json", action="store_true", help="machine-readable output")
+    rd.add_argument(
+        "--json", action="store_true", help="machine-readable output (default: text)"
+    )
     rd.add_argument(
         "--debug-dir",
         type=Path,
         default=None,
-        help="write each image with the boxes and labels drawn (NAME-read.png)",
+        help="write each image with the boxes and labels drawn (NAME-read.png; "
+        "default: none)",
     )
     rd.set_defaults(func=run_read)

@@ -93,9 +93,10 @@ def _download(name, folder, n_retries, delay, timeout=60):
             return target
         if attempt < n_retries:
             time.sleep(delay)
+    reasons = sorted(set(errors), key=errors.index)  # each once, in order
     raise OSError(
-        f"Could not download {name} after {n_retries + 1} attempt(s):\n  "
-        + "\n  ".join(errors)
+        f"Could not download {name} after {n_retries + 1} attempt(s) at each of "
+        f"{len(MIRRORS)} mirror(s):\n  " + "\n  ".join(reasons)
     )
 
 
@@ -110,14 +111,20 @@ def _verify(path):
         )
 
 
-def _missing_message(folder, missing):
+def _missing_message(folder, missing, tried):
+    """What is missing, and the ways out (``tried``: a download failed)."""
     files = "\n  ".join(missing)
-    return (
-        f"MNIST files missing from {folder}:\n  {files}\n"
-        f"Put the original *-ubyte.gz files there (the data home is the data_home "
-        f"argument, else ${DATA_HOME_ENV}, else ~/digitnet_data; MNIST lives in its "
-        "'mnist' subfolder), or allow downloading with download_if_missing=True."
+    where = (
+        f"Put the original *-ubyte.gz files there (the data home is the "
+        f"data_home argument or digitnet's --data-home, else ${DATA_HOME_ENV}, "
+        "else ~/digitnet_data; MNIST lives in its 'mnist' subfolder)"
     )
+    then = (
+        ", or try again with a working connection."
+        if tried
+        else ", or allow downloading with download_if_missing=True."
+    )
+    return f"MNIST files missing from {folder}:\n  {files}\n{where}{then}"
 
 
 def fetch_mnist(
@@ -182,13 +189,14 @@ def fetch_mnist(
     missing = [name for name in names if not (folder / name).is_file()]
     if missing:
         if not download_if_missing:
-            raise OSError(_missing_message(folder, missing))
+            raise OSError(_missing_message(folder, missing, tried=False))
         folder.mkdir(parents=True, exist_ok=True)
         try:
             for name in missing:
                 _download(name, folder, n_retries, delay)
         except OSError as exc:
-            raise OSError(f"{exc}\n{_missing_message(folder, missing)}") from exc
+            message = _missing_message(folder, missing, tried=True)
+            raise OSError(f"{exc}\n{message}") from exc
     for name in names:
         _verify(folder / name)
     parts = []

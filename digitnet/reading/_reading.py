@@ -28,6 +28,9 @@ from ._segment import SPLIT_ASPECT, candidate_pieces, page_ink, segment_line
 #: A group the piece model finds whole with at least this probability is
 #: not cut.
 WHOLE_SURE = 0.95
+#: A cut piece the piece model finds whole with less than this probability
+#: is not read by the digit model (it cannot be part of the chosen cut).
+PLAUSIBLE = 0.01
 #: A gap wider than this many digit heights separates two numbers.
 NUMBER_GAP = 0.8
 
@@ -80,15 +83,21 @@ def _read_pieces(model, items, cut_rows, shape):
     """Every piece read in one digit-model call: ``(proba, whole)``.
 
     ``items`` are ``(page, piece)`` pairs; the pieces at ``cut_rows`` are cut
-    from wider groups, so the piece model reads them too (one call): their
-    readings are joined (:func:`joint_reading`), and ``whole`` holds the
-    probability that each is one whole digit.
+    from wider groups, so the piece model reads them first (one call):
+    ``whole`` holds the probability that each is one whole digit. A cut piece
+    below :data:`PLAUSIBLE` cannot be in the chosen cut, so the digit model
+    does not read it (its label probabilities are left at 0); the others'
+    readings are joined (:func:`joint_reading`).
     """
-    features = np.stack([_features(page, piece, shape) for page, piece in items])
-    proba = np.asarray(model.predict_proba(features))
     whole = np.ones(len(items))
+    digits = None
     if cut_rows:
         whole[cut_rows], digits = views_proba(_views([items[r] for r in cut_rows]))
+    read = [r for r in range(len(items)) if whole[r] >= PLAUSIBLE]
+    features = np.stack([_features(*items[r], shape) for r in read])
+    proba = np.zeros((len(items), len(model.classes_)))
+    proba[read] = np.asarray(model.predict_proba(features))
+    if cut_rows:
         proba[cut_rows] = joint_reading(model.classes_, proba[cut_rows], digits)
     return proba, whole
 
