@@ -258,6 +258,22 @@ def test_serve_command_refuses_a_pickle_before_it_listens(model, tmp_path, capsy
     assert "--trust-pickle" in capsys.readouterr().err
 
 
+def test_serving_an_8x8_model_says_what_reads_drawings(
+    model, mnist_fast_model, tmp_path, capsys, monkeypatch
+):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)  # no listening
+    model.save(tmp_path / "digits.dnet")
+    assert main(["serve", str(tmp_path / "digits.dnet"), "--port", "0"]) == 0
+    assert "note: this model reads scikit-learn's 8x8 digits" in (
+        capsys.readouterr().err
+    )
+    mnist_fast_model.save(tmp_path / "mnist.dnet")
+    assert main(["serve", str(tmp_path / "mnist.dnet"), "--port", "0"]) == 0
+    assert "note: this model reads" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [

@@ -21,6 +21,12 @@ from ._model_files import add_model, add_trust_pickle
 from ._per_file import add_images, add_min_confidence, run_per_file
 from ._read import add_read
 
+#: Said when ``digitnet serve`` starts with a model of sklearn's 8x8 digits.
+SMALL_MODEL_NOTE = (
+    "note: this model reads scikit-learn's 8x8 digits (what plain 'digitnet "
+    "train' makes, for a quick check); drawings and photos are read far better "
+    "by an MNIST model: digitnet train --dataset mnist --output mnist.dnet"
+)
 #: Exit status after Ctrl-C, as shells report SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
 
@@ -251,6 +257,8 @@ def _serve(args):
             "pip install 'digitnet[serve]'"
         ) from exc
     model = load_served_model(args.model, trust_pickle=args.trust_pickle)
+    if tuple(model.input_shape_)[1:] == (8, 8):
+        print(SMALL_MODEL_NOTE, file=sys.stderr)
     app = create_app(
         model,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
