@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitnet import __version__, load
+from digitnet import DigitClassifier, __version__, load
 from digitnet.cli import main
 from digitnet.datasets import fetch_mnist, load_digits
 
@@ -386,3 +386,17 @@ def test_every_option_has_help_with_its_default_and_every_command_examples():
             if action.option_strings:
                 shown = action.help % {"default": action.default}
                 assert "default" in shown, f"digitnet {name} {action.dest}"
+
+
+def test_the_training_line_names_the_network_and_counts_validation_apart():
+    from digitnet.cli._main import _training_line
+
+    auto = DigitClassifier(early_stopping=True)
+    assert _training_line(auto, "mnist", 60000, 10000) == (
+        "training cnn on mnist: 54000 images (+6000 for validation), "
+        "10000 held out for the test"
+    )
+    mlp = DigitClassifier(architecture="mlp")
+    assert _training_line(mlp, "digits", 1347, 450) == (
+        "training mlp on digits: 1347 images, 450 held out for the test"
+    )

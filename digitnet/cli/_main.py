@@ -135,6 +135,30 @@ def _fit(model, X, y):
     return time.perf_counter() - start, interrupted
 
 
+def _training_line(model, dataset, n_train, n_test):
+    """``training cnn on mnist: 54000 images (+6000 for validation), ...``.
+
+    The architecture is the one ``"auto"`` resolves to for the data set's
+    images, and the validation images (``early_stopping``) are not counted as
+    training ones.
+    """
+    from .._state import infer_geometry, resolve_architecture
+
+    side = 8 if dataset == "digits" else 28
+    architecture, _ = resolve_architecture(
+        model.architecture, infer_geometry(side * side)
+    )
+    name = architecture if isinstance(architecture, str) else architecture.__name__
+    n_valid = (
+        math.ceil(model.validation_fraction * n_train) if model.early_stopping else 0
+    )
+    valid = f" (+{n_valid} for validation)" if n_valid else ""
+    return (
+        f"training {name} on {dataset}: {n_train - n_valid} images{valid}, "
+        f"{n_test} held out for the test"
+    )
+
+
 def _train(args):
     from .._classifier import DigitClassifier
     from .._interrupts import StopThenHold
@@ -145,9 +169,7 @@ def _train(args):
     params = _train_params(args)
     model = DigitClassifier(**params)
     print(
-        f"training {params['architecture']} on {args.dataset}: {len(y_train)} images, "
-        f"{len(y_test)} held out",
-        file=sys.stderr,
+        _training_line(model, args.dataset, len(y_train), len(y_test)), file=sys.stderr
     )
     with StopThenHold(SAVING_NOTE) as ctrl_c:
         try:
