@@ -8,6 +8,24 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 
+def check_digits(images, labels, ranges):
+    """``(images, labels)`` as arrays, checked, and each ``(low, high)`` range.
+
+    ``ranges`` maps a parameter's name to its value; a tuple must be two
+    values, low first. Anything else: ValueError naming what arrived.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3 or len(images) != len(labels):
+        raise ValueError(
+            "images must be (n_samples, h, w) with one label each; got images of "
+            f"shape {images.shape} and {len(labels)} labels"
+        )
+    for name, pair in ranges.items():
+        if isinstance(pair, tuple) and (len(pair) != 2 or pair[0] > pair[1]):
+            raise ValueError(f"{name} must be a (low, high) tuple, not {pair!r}")
+    return images, labels
+
+
 def _ink_crop(image):
     """The digit cropped to its ink, as bright ink in [0, 1]."""
     image = np.asarray(image, dtype=np.float64)
@@ -159,15 +177,9 @@ def make_numbers(
     >>> [len(t) for t in texts], numbers[0].dtype, numbers[0].shape[0]
     ([5, 5], dtype('uint8'), 72)
     """
-    images, labels = np.asarray(images), np.asarray(labels)
-    if images.ndim != 3 or len(images) != len(labels):
-        raise ValueError(
-            "images must be (n_samples, h, w) with one label each; got images of "
-            f"shape {images.shape} and {len(labels)} labels"
-        )
-    for name, pair in (("n_digits", n_digits), ("gap", gap), ("scale", scale)):
-        if isinstance(pair, tuple) and (len(pair) != 2 or pair[0] > pair[1]):
-            raise ValueError(f"{name} must be a (low, high) tuple, not {pair!r}")
+    images, labels = check_digits(
+        images, labels, {"n_digits": n_digits, "gap": gap, "scale": scale}
+    )
     rng = check_random_state(random_state)
     low, high = n_digits if isinstance(n_digits, tuple) else (n_digits, n_digits)
     params = {"gap": gap, "jitter": jitter, "scale": scale, "height": height}

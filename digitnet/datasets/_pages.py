@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._captures import _paper
-from ._numbers import _ink_crop, _scaled
+from ._numbers import _ink_crop, _scaled, check_digits
 
 
 def _range(value):
@@ -216,18 +216,10 @@ def make_pages(
     >>> [len(lines) for lines in texts], pages[0][:4]
     ([3, 3], b'\\x89PNG')
     """
-    images, labels = np.asarray(images), np.asarray(labels)
-    if images.ndim != 3 or len(images) != len(labels):
-        raise ValueError(
-            "images must be (n_samples, h, w) with one label each; got images of "
-            f"shape {images.shape} and {len(labels)} labels"
-        )
     named = {"n_lines": n_lines, "n_numbers": n_numbers, "n_digits": n_digits}
     pairs = {"gap": gap, "number_gap": number_gap, "line_spacing": line_spacing}
     pairs["height"] = height
-    for name, pair in {**named, **pairs}.items():
-        if isinstance(pair, tuple) and (len(pair) != 2 or pair[0] > pair[1]):
-            raise ValueError(f"{name} must be a (low, high) tuple, not {pair!r}")
+    images, labels = check_digits(images, labels, {**named, **pairs})
     if size is not None and (len(size) != 2 or min(size) < 1):
         raise ValueError(f"size must be a (width, height) tuple, not {size!r}")
     p = {name: _range(v) for name, v in {**named, **pairs}.items()}

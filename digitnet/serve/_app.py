@@ -242,35 +242,48 @@ def _content_type(request):
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _predict_endpoint(answerer, limit, read_timeout):
-    from starlette.concurrency import run_in_threadpool
+def _upload_endpoint(route, takes, kinds, answer, limit, read_timeout):
+    """A POST endpoint: content type checked, body read within the limits.
+
+    ``answer(request, kind, body)`` is a coroutine returning the JSON answer;
+    a ValueError it raises (input the model cannot take) is a 422 with its
+    message, a malformed multipart body the status Starlette gives it.
+    """
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse
 
-    async def predict(request):
+    async def endpoint(request):
         kind = _content_type(request)
-        if kind not in ("multipart/form-data", "application/json"):
+        if kind not in kinds:
             return _error(
-                415,
-                "POST /predict takes multipart/form-data with 'file' fields or "
-                f"application/json with pixel rows, not {kind or 'no content type'}",
+                415, f"POST /{route} takes {takes}, not {kind or 'no content type'}"
             )
         body, refused = await _body(request, limit, read_timeout)
         if refused is not None:
             return refused
         try:
-            if kind == "application/json":
-                answers = await run_in_threadpool(answerer.rows, _rows_from_json(body))
-            else:
-                images = await _images_from_form(request, body, limit)
-                answers = await run_in_threadpool(answerer.images, images)
+            return JSONResponse(await answer(request, kind, body))
         except ValueError as exc:
             return _error(422, str(exc))
         except HTTPException as exc:  # a malformed multipart body
             return _error(exc.status_code, str(exc.detail))
-        return JSONResponse({"predictions": answers})
 
-    return predict
+    return endpoint
+
+
+def _predict_endpoint(answerer, limit, read_timeout):
+    from starlette.concurrency import run_in_threadpool
+
+    async def predict(request, kind, body):
+        if kind == "application/json":
+            rows = _rows_from_json(body)
+            return {"predictions": await run_in_threadpool(answerer.rows, rows)}
+        images = await _images_from_form(request, body, limit)
+        return {"predictions": await run_in_threadpool(answerer.images, images)}
+
+    takes = "multipart/form-data with 'file' fields or application/json with pixel rows"
+    kinds = ("multipart/form-data", "application/json")
+    return _upload_endpoint("predict", takes, kinds, predict, limit, read_timeout)
 
 
 def _min_confidence(request):
@@ -291,31 +304,16 @@ def _min_confidence(request):
 
 def _read_endpoint(answerer, limit, read_timeout):
     from starlette.concurrency import run_in_threadpool
-    from starlette.exceptions import HTTPException
-    from starlette.responses import JSONResponse
 
-    async def read(request):
-        kind = _content_type(request)
-        if kind != "multipart/form-data":
-            return _error(
-                415,
-                "POST /read takes multipart/form-data with 'file' fields, not "
-                f"{kind or 'no content type'}",
-            )
-        body, refused = await _body(request, limit, read_timeout)
-        if refused is not None:
-            return refused
-        try:
-            min_confidence = _min_confidence(request)
-            images = await _images_from_form(request, body, limit)
-            answers = await run_in_threadpool(answerer.read, images, min_confidence)
-        except ValueError as exc:
-            return _error(422, str(exc))
-        except HTTPException as exc:  # a malformed multipart body
-            return _error(exc.status_code, str(exc.detail))
-        return JSONResponse({"readings": answers})
+    async def read(request, kind, body):
+        min_confidence = _min_confidence(request)
+        images = await _images_from_form(request, body, limit)
+        readings = await run_in_threadpool(answerer.read, images, min_confidence)
+        return {"readings": readings}
 
-    return read
+    takes = "multipart/form-data with 'file' fields"
+    kinds = ("multipart/form-data",)
+    return _upload_endpoint("read", takes, kinds, read, limit, read_timeout)
 
 
 def create_app(
